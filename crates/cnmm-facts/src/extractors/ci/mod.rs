@@ -1,0 +1,971 @@
+//! The normalised pipeline model shared by every CI provider, and the one place where
+//! pipelines become facts. Providers (one file each) only parse their format into
+//! [`Pipeline`]s; linking (reusable workflows, composite actions), trigger semantics,
+//! tool recognition and fact emission happen here, so every rule that speaks of CI works
+//! the same whatever the provider.
+
+pub mod github_actions;
+
+use super::Ctx;
+use crate::shell::split_commands;
+use crate::tools::ToolMatch;
+use cnmm_model::{attr, AttrType as T, Fact, FactKindSpec, FactSource, Location};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Branch names taken to be the default branch when a pipeline filters pushes by branch.
+pub const DEFAULT_BRANCH_NAMES: &[&str] = &["main", "master", "trunk", "default"];
+
+/// When a pipeline or job runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Triggers {
+    /// Pushes to branches; `push_branches` empty means every branch.
+    pub push: bool,
+    pub push_branches: Vec<String>,
+    /// Branch filters that exclude (`branches-ignore`, `except`).
+    pub push_branches_ignore: Vec<String>,
+    pub tag: bool,
+    pub pull_request: bool,
+    pub release: bool,
+    pub schedule: bool,
+    pub manual: bool,
+    pub workflow_call: bool,
+    /// Other events, by provider name (`issue_comment`, `workflow_run`...).
+    pub other: BTreeSet<String>,
+}
+
+impl Triggers {
+    /// Runs with no human action: push, pull/merge request, tag, release or schedule.
+    pub fn automatic(&self) -> bool {
+        self.push || self.tag || self.pull_request || self.release || self.schedule
+    }
+
+    /// Triggered by an SCM event: push, tag or release publication.
+    pub fn scm_event(&self) -> bool {
+        self.push || self.tag || self.release
+    }
+
+    /// Runs on pushes to the default branch.
+    pub fn default_branch(&self) -> bool {
+        if !self.push {
+            return false;
+        }
+        let included = self.push_branches.is_empty()
+            || self
+                .push_branches
+                .iter()
+                .any(|p| DEFAULT_BRANCH_NAMES.iter().any(|b| branch_matches(p, b)));
+        let ignored = self
+            .push_branches_ignore
+            .iter()
+            .any(|p| DEFAULT_BRANCH_NAMES.iter().any(|b| branch_matches(p, b)));
+        included && !ignored
+    }
+
+    pub fn union(&mut self, o: &Triggers) {
+        if o.push {
+            if !self.push {
+                self.push_branches = o.push_branches.clone();
+                self.push_branches_ignore = o.push_branches_ignore.clone();
+            } else if self.push_branches.is_empty() || o.push_branches.is_empty() {
+                self.push_branches.clear();
+            } else {
+                for b in &o.push_branches {
+                    if !self.push_branches.contains(b) {
+                        self.push_branches.push(b.clone());
+                    }
+                }
+            }
+            self.push = true;
+        }
+        self.tag |= o.tag;
+        self.pull_request |= o.pull_request;
+        self.release |= o.release;
+        self.schedule |= o.schedule;
+        self.manual |= o.manual;
+        self.workflow_call |= o.workflow_call;
+        self.other.extend(o.other.iter().cloned());
+    }
+
+    /// Event names for the report, in a fixed order.
+    pub fn names(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if self.push {
+            if self.push_branches.is_empty() {
+                v.push("push".to_string());
+            } else {
+                v.push(format!("push({})", self.push_branches.join(",")));
+            }
+        }
+        for (on, name) in [
+            (self.pull_request, "pull_request"),
+            (self.tag, "tag"),
+            (self.release, "release"),
+            (self.schedule, "schedule"),
+            (self.manual, "manual"),
+            (self.workflow_call, "workflow_call"),
+        ] {
+            if on {
+                v.push(name.to_string());
+            }
+        }
+        v.extend(self.other.iter().cloned());
+        v
+    }
+
+    /// Narrows the triggers by a run condition such as GitHub's
+    /// `github.ref == 'refs/heads/main'` or `startsWith(github.ref, 'refs/tags/')`.
+    /// Conditions with `||` are left alone: they can only widen what runs.
+    pub fn narrow(&self, condition: &str) -> Triggers {
+        let c = condition.replace(['"', '`'], "'");
+        let c = c.trim();
+        if c.is_empty() || c.contains("||") {
+            return self.clone();
+        }
+        let mut t = self.clone();
+        let compact: String = c.chars().filter(|ch| !ch.is_whitespace()).collect();
+        let has = |s: &str| compact.contains(s);
+        // Event name equality / inequality.
+        for (event, field) in [
+            ("push", 0),
+            ("pull_request", 1),
+            ("pull_request_target", 1),
+            ("schedule", 2),
+            ("workflow_dispatch", 3),
+            ("release", 4),
+        ] {
+            if has(&format!("github.event_name=='{event}'")) {
+                let keep = t.clone();
+                t = Triggers::default();
+                match field {
+                    0 => {
+                        t.push = keep.push;
+                        t.push_branches = keep.push_branches;
+                        t.push_branches_ignore = keep.push_branches_ignore;
+                        t.tag = keep.tag;
+                    }
+                    1 => t.pull_request = keep.pull_request,
+                    2 => t.schedule = keep.schedule,
+                    3 => t.manual = keep.manual,
+                    _ => t.release = keep.release,
+                }
+                t.workflow_call = keep.workflow_call;
+            }
+            if has(&format!("github.event_name!='{event}'")) {
+                match field {
+                    0 => {
+                        t.push = false;
+                        t.tag = false;
+                    }
+                    1 => t.pull_request = false,
+                    2 => t.schedule = false,
+                    3 => t.manual = false,
+                    _ => t.release = false,
+                }
+            }
+        }
+        let negated_tag = has("!startsWith(github.ref,'refs/tags/')")
+            || has("!startsWith(github.ref,'refs/tags')");
+        if !negated_tag
+            && (has("startsWith(github.ref,'refs/tags") || has("github.ref_type=='tag'"))
+        {
+            let manual = t.manual;
+            let release = t.release;
+            let tag = t.tag;
+            t = Triggers {
+                tag,
+                release,
+                manual,
+                workflow_call: self.workflow_call,
+                ..Default::default()
+            };
+        } else if negated_tag {
+            t.tag = false;
+        }
+        // `github.ref == 'refs/heads/<branch>'`: only pushes to that branch (and
+        // dispatches on it); pull requests never have such a ref.
+        if let Some(branch) = ref_equals(&compact) {
+            t.pull_request = false;
+            t.tag = false;
+            t.release = false;
+            if t.push {
+                let allowed = t.push_branches.is_empty()
+                    || t.push_branches.iter().any(|p| branch_matches(p, &branch));
+                t.push = allowed;
+                t.push_branches = vec![branch];
+            }
+        }
+        t
+    }
+}
+
+fn ref_equals(compact: &str) -> Option<String> {
+    for key in ["github.ref=='refs/heads/", "'refs/heads/"] {
+        if let Some(i) = compact.find(key) {
+            if key.starts_with('\'') && !compact[..i].ends_with("github.ref==") {
+                continue;
+            }
+            let rest = &compact[i + key.len()..];
+            let end = rest.find('\'')?;
+            return Some(rest[..end].to_string());
+        }
+    }
+    None
+}
+
+/// Glob-style branch filter match (`release/*`, `**`, `main`).
+pub fn branch_matches(pattern: &str, branch: &str) -> bool {
+    let p = pattern.trim().trim_start_matches("refs/heads/");
+    if p == branch || p == "*" || p == "**" {
+        return true;
+    }
+    if p.starts_with('/') && p.ends_with('/') && p.len() > 2 {
+        // GitLab-style regex filter.
+        return regex::Regex::new(&p[1..p.len() - 1]).is_ok_and(|re| re.is_match(branch));
+    }
+    globset::Glob::new(p).is_ok_and(|g| g.compile_matcher().is_match(branch))
+}
+
+/// How a job's token is scoped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Permissions {
+    #[default]
+    Undeclared,
+    ReadAll,
+    WriteAll,
+    /// Declared per scope; the scopes granted `write`.
+    Scoped(Vec<String>),
+}
+
+impl Permissions {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Permissions::Undeclared => "undeclared",
+            Permissions::ReadAll => "read-all",
+            Permissions::WriteAll => "write-all",
+            Permissions::Scoped(_) => "scoped",
+        }
+    }
+    pub fn id_token(&self) -> bool {
+        matches!(self, Permissions::WriteAll)
+            || matches!(self, Permissions::Scoped(w) if w.iter().any(|s| s == "id-token"))
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Step {
+    pub name: Option<String>,
+    /// The file the step is written in, when not the pipeline's own (an expanded
+    /// composite action).
+    pub path: Option<String>,
+    pub line: u32,
+    /// An action, orb, task or plugin reference.
+    pub uses: Option<String>,
+    pub with: BTreeMap<String, String>,
+    /// A shell script and the line its first command is on.
+    pub run: Option<(String, u32)>,
+    /// A container image the step runs in.
+    pub image: Option<String>,
+    /// A provider condition narrowing when the step runs.
+    pub condition: Option<String>,
+    /// Tools recognised by the provider itself (GitLab security templates).
+    pub tools: Vec<ToolMatch>,
+    /// A human approval step (Buildkite `block`, Jenkins `input`).
+    pub manual_gate: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Job {
+    pub id: String,
+    pub name: String,
+    pub line: u32,
+    /// A provider condition narrowing the pipeline's triggers.
+    pub condition: Option<String>,
+    /// Triggers of this job when they differ from the pipeline's (GitLab rules, Jenkins
+    /// `when`); `None` means the pipeline's triggers narrowed by `condition`.
+    pub triggers: Option<Triggers>,
+    pub needs: Vec<String>,
+    /// Stage name and its position, for providers that order jobs by stage.
+    pub stage: Option<(String, usize)>,
+    pub environment: Option<String>,
+    /// Why the job waits for a person, if it does (`when: manual`, `input`...).
+    pub manual_gate: Option<String>,
+    pub permissions: Permissions,
+    /// Credential kinds: oidc, workload-identity, job-token, bot-token,
+    /// personal-token, static-cloud-key, secret.
+    pub credentials: BTreeSet<String>,
+    pub steps: Vec<Step>,
+    /// A reusable pipeline this job calls, with the line of the call.
+    pub calls: Option<(String, u32)>,
+    pub image: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PipelineKind {
+    /// A pipeline that runs on its own triggers.
+    Pipeline,
+    /// Steps reused by other pipelines (GitHub composite action); counted only where
+    /// they are used.
+    StepLibrary,
+}
+
+/// A reference to a shared pipeline component (reusable workflow, include, library).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedRef {
+    pub kind: &'static str,
+    pub reference: String,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pipeline {
+    pub provider: &'static str,
+    pub path: String,
+    pub name: String,
+    pub kind: PipelineKind,
+    pub triggers: Triggers,
+    pub triggers_line: u32,
+    pub permissions: Permissions,
+    pub jobs: Vec<Job>,
+    pub shared: Vec<SharedRef>,
+    pub excluded: Option<String>,
+}
+
+/// Fact kinds emitted from pipelines, whatever the provider.
+pub static FACT_KINDS: &[FactKindSpec] = &[
+    FactKindSpec {
+        name: "ci.pipeline",
+        source: FactSource::Files,
+        description: "A CI pipeline definition (workflow, .gitlab-ci.yml, Jenkinsfile...).",
+        attrs: &[
+            attr("provider", T::Str, "github-actions, gitlab-ci, jenkins, ..."),
+            attr("name", T::Str, "The pipeline's name."),
+            attr("triggers", T::List, "Events that start it."),
+            attr("automatic", T::Bool, "Runs on push, PR/MR, tag, release or schedule."),
+            attr("reusable", T::Bool, "Defines a reusable pipeline (workflow_call)."),
+        ],
+    },
+    FactKindSpec {
+        name: "ci.job",
+        source: FactSource::Files,
+        description: "A job of a pipeline, with its effective triggers and what its steps do.",
+        attrs: JOB_ATTRS,
+    },
+    FactKindSpec {
+        name: "ci.step",
+        source: FactSource::Files,
+        description: "A step that uses an action, orb, plugin or image reference.",
+        attrs: &[
+            attr("provider", T::Str, "The CI provider."),
+            attr("pipeline", T::Str, "The pipeline's path."),
+            attr("job", T::Str, "The job id."),
+            attr("uses", T::Str, "The reference, as written."),
+            attr("pin", T::Str, "sha, tag, branch, digest, local or none."),
+            attr("third_party", T::Bool, "Not a local reference and not the provider's own (actions/*, github/*)."),
+        ],
+    },
+    FactKindSpec {
+        name: "tool.use",
+        source: FactSource::Files,
+        description: "A catalog tool run by a CI step, with the job's triggers and gates.",
+        attrs: TOOL_USE_ATTRS,
+    },
+    FactKindSpec {
+        name: "ci.shared",
+        source: FactSource::Files,
+        description: "A shared pipeline component defined or used: reusable workflow, composite action, include, library.",
+        attrs: &[
+            attr("provider", T::Str, "The CI provider."),
+            attr("kind", T::Str, "reusable-workflow-definition, reusable-workflow-call, composite-action, include, library, orb, template."),
+            attr("reference", T::Str, "What is referenced or defined."),
+            attr("local", T::Bool, "The component lives in this repository."),
+        ],
+    },
+];
+
+macro_rules! job_attr_list {
+    ($($extra:expr),* $(,)?) => {
+        &[
+            attr("provider", T::Str, "The CI provider."),
+            attr("pipeline", T::Str, "The pipeline's path."),
+            attr("job", T::Str, "The job id."),
+            attr("triggers", T::List, "Effective events that start the job."),
+            attr("automatic", T::Bool, "Runs on push, PR/MR, tag, release or schedule."),
+            attr("on_push", T::Bool, "Runs on branch pushes."),
+            attr("on_default_branch", T::Bool, "Runs on pushes to the default branch."),
+            attr("on_pr", T::Bool, "Runs on pull/merge requests."),
+            attr("on_tag", T::Bool, "Runs on tag pushes."),
+            attr("on_release", T::Bool, "Runs when a release is published."),
+            attr("on_schedule", T::Bool, "Runs on a schedule."),
+            attr("on_manual", T::Bool, "Can be started by hand."),
+            attr("on_scm_event", T::Bool, "Runs on push, tag or release publication."),
+            attr("environment", T::Str, "Deployment environment name."),
+            attr("manual_gate", T::Bool, "Waits for a person (when: manual, input, block, approval)."),
+            attr("gated_path", T::Bool, "The job or a job it needs waits for a person."),
+            attr("after_tests", T::Bool, "Needs a job that runs tests, or runs in a later stage than one."),
+            attr("permissions", T::Str, "undeclared, read-all, write-all or scoped."),
+            attr("credentials", T::List, "oidc, workload-identity, job-token, bot-token, personal-token, static-cloud-key, secret."),
+            attr("categories", T::List, "Catalog categories of the tools its steps run."),
+            attr("tools", T::List, "Catalog tools its steps run."),
+            $($extra,)*
+        ]
+    };
+}
+
+static JOB_ATTRS: &[cnmm_model::AttrSpec] = job_attr_list!(attr(
+    "calls",
+    T::Str,
+    "The reusable pipeline the job calls."
+));
+static TOOL_USE_ATTRS: &[cnmm_model::AttrSpec] = job_attr_list!(
+    attr("tool", T::Str, "The catalog id of the tool."),
+    attr("name", T::Str, "The tool's display name."),
+    attr("via", T::Str, "run, uses, image or template."),
+);
+
+fn set_trigger_attrs(f: &mut Fact, t: &Triggers) {
+    f.set("triggers", t.names());
+    f.set("automatic", t.automatic());
+    f.set("on_push", t.push);
+    f.set("on_default_branch", t.default_branch());
+    f.set("on_pr", t.pull_request);
+    f.set("on_tag", t.tag);
+    f.set("on_release", t.release);
+    f.set("on_schedule", t.schedule);
+    f.set("on_manual", t.manual);
+    f.set("on_scm_event", t.scm_event());
+}
+
+/// The pin of a `uses:` reference.
+pub fn pin_kind(reference: &str) -> &'static str {
+    let r = reference.trim();
+    if r.starts_with("./") || r.starts_with("../") {
+        return "local";
+    }
+    if let Some(img) = r.strip_prefix("docker://") {
+        return if img.contains("@sha256:") {
+            "digest"
+        } else {
+            "tag"
+        };
+    }
+    match r.rsplit_once('@') {
+        None => "none",
+        Some((_, v)) if v.len() == 40 && v.chars().all(|c| c.is_ascii_hexdigit()) => "sha",
+        Some((_, v))
+            if v.starts_with('v') && v[1..].starts_with(|c: char| c.is_ascii_digit())
+                || v.starts_with(|c: char| c.is_ascii_digit()) =>
+        {
+            "tag"
+        }
+        Some(_) => "branch",
+    }
+}
+
+/// A job after linking: effective triggers, tools and its facts' shared attributes.
+struct Resolved<'p> {
+    pipeline: &'p Pipeline,
+    job: &'p Job,
+    triggers: Triggers,
+    steps: Vec<(Step, Vec<ToolMatch>)>,
+    categories: BTreeSet<String>,
+    tools: BTreeSet<String>,
+    gated_path: bool,
+    after_tests: bool,
+}
+
+const MAX_EXPANSION_DEPTH: usize = 4;
+
+/// Links pipelines (reusable workflows, composite actions) and emits their facts.
+pub fn emit(pipelines: &[Pipeline], ctx: &Ctx) -> Vec<Fact> {
+    let by_path: HashMap<&str, &Pipeline> =
+        pipelines.iter().map(|p| (p.path.as_str(), p)).collect();
+
+    // Triggers inherited by reusable pipelines from the jobs that call them, to a
+    // fixpoint (a reusable workflow may call another).
+    let mut inherited: HashMap<String, Triggers> = HashMap::new();
+    for _ in 0..MAX_EXPANSION_DEPTH {
+        let mut changed = false;
+        for p in pipelines {
+            let base = pipeline_triggers(p, &inherited);
+            for j in &p.jobs {
+                let Some((target, _)) = &j.calls else {
+                    continue;
+                };
+                let Some(callee) = local_target(target, &p.path) else {
+                    continue;
+                };
+                if !by_path.contains_key(callee.as_str()) {
+                    continue;
+                }
+                let t = job_triggers(j, &base);
+                let entry = inherited.entry(callee).or_default();
+                let before = entry.clone();
+                entry.union(&t);
+                changed |= *entry != before;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+
+    let mut facts = Vec::new();
+    let mut resolved: Vec<Resolved> = Vec::new();
+    for p in pipelines {
+        let excl = p.excluded.clone();
+        let stamp = |f: Fact| match &excl {
+            Some(r) if f.excluded.is_none() => f.excluded(r.clone()),
+            _ => f,
+        };
+        for s in &p.shared {
+            let local = s.reference.starts_with("./")
+                || !s.reference.contains('@')
+                    && !s.reference.contains("://")
+                    && s.kind != "template"
+                    && s.kind != "orb";
+            let f = Fact::new(
+                "ci.shared",
+                Location::at(&p.path, s.line),
+                format!("{} `{}`", s.kind.replace('-', " "), s.reference),
+            )
+            .attr("provider", p.provider)
+            .attr("kind", s.kind)
+            .attr("reference", s.reference.as_str())
+            .attr("local", local);
+            facts.push(stamp(f));
+        }
+        if p.kind == PipelineKind::StepLibrary {
+            continue;
+        }
+        let base = pipeline_triggers(p, &inherited);
+        let f = Fact::new(
+            "ci.pipeline",
+            Location::at(&p.path, p.triggers_line.max(1)),
+            format!(
+                "{} pipeline `{}` on {}",
+                p.provider,
+                p.name,
+                display_triggers(&base)
+            ),
+        )
+        .attr("provider", p.provider)
+        .attr("name", p.name.as_str())
+        .attr("triggers", base.names())
+        .attr("automatic", base.automatic())
+        .attr("reusable", base.workflow_call);
+        facts.push(stamp(f));
+        for j in &p.jobs {
+            let triggers = job_triggers(j, &base);
+            let steps = expand_steps(p, j, &by_path, ctx);
+            let mut categories = BTreeSet::new();
+            let mut tools = BTreeSet::new();
+            for (_, ms) in &steps {
+                for m in ms.iter().filter(|m| m.excluded.is_none()) {
+                    categories.extend(m.categories.iter().cloned());
+                    tools.insert(m.tool.clone());
+                }
+            }
+            resolved.push(Resolved {
+                pipeline: p,
+                job: j,
+                triggers,
+                steps,
+                categories,
+                tools,
+                gated_path: false,
+                after_tests: false,
+            });
+        }
+    }
+
+    // A job calling a reusable pipeline does what the callee's jobs do.
+    let callee_cats: HashMap<String, (BTreeSet<String>, BTreeSet<String>)> = {
+        let mut m: HashMap<String, (BTreeSet<String>, BTreeSet<String>)> = HashMap::new();
+        for r in &resolved {
+            let e = m.entry(r.pipeline.path.clone()).or_default();
+            e.0.extend(r.categories.iter().cloned());
+            e.1.extend(r.tools.iter().cloned());
+        }
+        m
+    };
+    for r in &mut resolved {
+        if let Some((target, _)) = &r.job.calls {
+            if let Some(callee) = local_target(target, &r.pipeline.path) {
+                if let Some((c, t)) = callee_cats.get(&callee) {
+                    r.categories.extend(c.iter().cloned());
+                    r.tools.extend(t.iter().cloned());
+                }
+            }
+        }
+    }
+
+    // Gates and test ordering along `needs` and stages, within each pipeline.
+    let n = resolved.len();
+    for i in 0..n {
+        let (gated, tested) = upstream(&resolved, i);
+        resolved[i].gated_path = gated;
+        resolved[i].after_tests = tested;
+    }
+
+    for r in &resolved {
+        let p = r.pipeline;
+        let j = r.job;
+        let excl = p.excluded.clone();
+        let stamp = |f: Fact| match &excl {
+            Some(reason) if f.excluded.is_none() => f.excluded(reason.clone()),
+            _ => f,
+        };
+        let mut jf = Fact::new(
+            "ci.job",
+            Location::at(&p.path, j.line),
+            format!(
+                "job `{}` of {} on {}{}",
+                j.id,
+                p.path,
+                display_triggers(&r.triggers),
+                if r.categories.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " ({})",
+                        r.categories.iter().cloned().collect::<Vec<_>>().join(", ")
+                    )
+                }
+            ),
+        );
+        fill_job_attrs(&mut jf, r);
+        if let Some((c, _)) = &j.calls {
+            jf.set("calls", c.as_str());
+        }
+        facts.push(stamp(jf));
+        for (step, matches) in &r.steps {
+            let step_path = step.path.clone().unwrap_or_else(|| p.path.clone());
+            let step_triggers = match &step.condition {
+                Some(c) => r.triggers.narrow(c),
+                None => r.triggers.clone(),
+            };
+            if let Some(u) = &step.uses {
+                let third_party = !(u.starts_with("./")
+                    || u.starts_with("actions/")
+                    || u.starts_with("github/")
+                    || u.starts_with("docker://"));
+                let f = Fact::new(
+                    "ci.step",
+                    Location::at(&step_path, step.line),
+                    format!("step uses `{u}` in job `{}`", j.id),
+                )
+                .attr("provider", p.provider)
+                .attr("pipeline", p.path.as_str())
+                .attr("job", j.id.as_str())
+                .attr("uses", u.as_str())
+                .attr("pin", pin_kind(u))
+                .attr("third_party", third_party);
+                facts.push(stamp(f));
+            }
+            for m in matches {
+                let line = m_line(step, m);
+                let mut f = Fact::new(
+                    "tool.use",
+                    Location::at(&step_path, line),
+                    format!(
+                        "{} ({}) in job `{}` on {}: `{}`",
+                        m.name,
+                        m.categories.join(", "),
+                        j.id,
+                        display_triggers(&step_triggers),
+                        cnmm_model::text::truncate(&m.matched, 120)
+                    ),
+                );
+                fill_job_attrs(&mut f, r);
+                set_trigger_attrs(&mut f, &step_triggers);
+                f.set("tool", m.tool.as_str());
+                f.set("name", m.name.as_str());
+                f.set("via", m.via.as_str());
+                f.set("categories", m.categories.clone());
+                if let Some(reason) = &m.excluded {
+                    f = f.excluded(reason.clone());
+                }
+                facts.push(stamp(f));
+            }
+        }
+    }
+    facts
+}
+
+/// The line of a tool match within its step: the command's line for scripts.
+fn m_line(step: &Step, m: &ToolMatch) -> u32 {
+    if let Some((script, first)) = &step.run {
+        for cmd in split_commands(script) {
+            let text = cmd.words.join(" ");
+            if m.matched.ends_with(&text) || text.ends_with(&m.matched) || m.matched == text {
+                return first + cmd.line;
+            }
+        }
+        return *first;
+    }
+    step.line
+}
+
+fn fill_job_attrs(f: &mut Fact, r: &Resolved) {
+    let j = r.job;
+    f.set("provider", r.pipeline.provider);
+    f.set("pipeline", r.pipeline.path.as_str());
+    f.set("job", j.id.as_str());
+    set_trigger_attrs(f, &r.triggers);
+    if let Some(e) = &j.environment {
+        f.set("environment", e.as_str());
+    }
+    f.set(
+        "manual_gate",
+        j.manual_gate.is_some() || r.steps.iter().any(|(s, _)| s.manual_gate),
+    );
+    f.set("gated_path", r.gated_path);
+    f.set("after_tests", r.after_tests);
+    let perms = match (&j.permissions, &r.pipeline.permissions) {
+        (Permissions::Undeclared, p) => p,
+        (p, _) => p,
+    };
+    f.set("permissions", perms.as_str());
+    let mut creds = j.credentials.clone();
+    if perms.id_token() {
+        creds.insert("oidc".to_string());
+    }
+    f.set("credentials", creds.into_iter().collect::<Vec<_>>());
+    f.set(
+        "categories",
+        r.categories.iter().cloned().collect::<Vec<_>>(),
+    );
+    f.set("tools", r.tools.iter().cloned().collect::<Vec<_>>());
+}
+
+fn display_triggers(t: &Triggers) -> String {
+    let n = t.names();
+    if n.is_empty() {
+        "no trigger".to_string()
+    } else {
+        n.join(", ")
+    }
+}
+
+fn pipeline_triggers(p: &Pipeline, inherited: &HashMap<String, Triggers>) -> Triggers {
+    let mut t = p.triggers.clone();
+    if let Some(i) = inherited.get(&p.path) {
+        t.union(i);
+    }
+    t
+}
+
+fn job_triggers(j: &Job, base: &Triggers) -> Triggers {
+    let t = j.triggers.clone().unwrap_or_else(|| base.clone());
+    match &j.condition {
+        Some(c) => t.narrow(c),
+        None => t,
+    }
+}
+
+/// `./.github/workflows/x.yml` → `.github/workflows/x.yml` (a path of this repo).
+fn local_target(reference: &str, _from: &str) -> Option<String> {
+    let r = reference.trim();
+    let r = r.strip_prefix("./")?;
+    let r = r.split('@').next().unwrap_or(r);
+    Some(r.trim_end_matches('/').to_string())
+}
+
+/// The job's steps with local composite actions expanded, and the tools each runs.
+fn expand_steps(
+    p: &Pipeline,
+    j: &Job,
+    by_path: &HashMap<&str, &Pipeline>,
+    ctx: &Ctx,
+) -> Vec<(Step, Vec<ToolMatch>)> {
+    let mut out = Vec::new();
+    if let Some(img) = &j.image {
+        let ms = ctx.tools.match_image(img);
+        if !ms.is_empty() {
+            out.push((
+                Step {
+                    line: j.line,
+                    image: Some(img.clone()),
+                    ..Default::default()
+                },
+                ms,
+            ));
+        }
+    }
+    expand_into(&j.steps, &p.path, by_path, ctx, 0, &mut out);
+    out
+}
+
+fn expand_into(
+    steps: &[Step],
+    path: &str,
+    by_path: &HashMap<&str, &Pipeline>,
+    ctx: &Ctx,
+    depth: usize,
+    out: &mut Vec<(Step, Vec<ToolMatch>)>,
+) {
+    for s in steps {
+        let mut matches: Vec<ToolMatch> = s.tools.clone();
+        if let Some(u) = &s.uses {
+            matches.extend(ctx.tools.match_uses(u, &s.with));
+        }
+        if let Some(img) = &s.image {
+            matches.extend(ctx.tools.match_image(img));
+        }
+        if let Some((script, _)) = &s.run {
+            for cmd in split_commands(script) {
+                matches.extend(ctx.tools.match_command(&cmd.words));
+            }
+        }
+        dedup_matches(&mut matches);
+        let mut step = s.clone();
+        if step.path.is_none() && depth > 0 {
+            step.path = Some(path.to_string());
+        }
+        out.push((step, matches));
+        if depth < MAX_EXPANSION_DEPTH {
+            if let Some(target) = s.uses.as_deref().and_then(|u| local_target(u, path)) {
+                for candidate in [
+                    format!("{target}/action.yml"),
+                    format!("{target}/action.yaml"),
+                ] {
+                    if let Some(lib) = by_path.get(candidate.as_str()) {
+                        if lib.kind == PipelineKind::StepLibrary {
+                            for lj in &lib.jobs {
+                                let inner: Vec<Step> = lj
+                                    .steps
+                                    .iter()
+                                    .map(|x| Step {
+                                        path: Some(lib.path.clone()),
+                                        condition: x.condition.clone().or(s.condition.clone()),
+                                        ..x.clone()
+                                    })
+                                    .collect();
+                                expand_into(&inner, &lib.path, by_path, ctx, depth + 1, out);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn dedup_matches(ms: &mut Vec<ToolMatch>) {
+    let mut seen: Vec<(String, bool)> = Vec::new();
+    ms.retain(|m| {
+        let key = (m.tool.clone(), m.excluded.is_some());
+        if seen.contains(&key) {
+            false
+        } else {
+            seen.push(key);
+            true
+        }
+    });
+    // A tool both run and merely mentioned in one step is run.
+    let run: Vec<String> = ms
+        .iter()
+        .filter(|m| m.excluded.is_none())
+        .map(|m| m.tool.clone())
+        .collect();
+    ms.retain(|m| m.excluded.is_none() || !run.contains(&m.tool));
+}
+
+/// Whether job `i`, through the jobs it needs (or earlier stages), waits for a person or
+/// comes after tests.
+fn upstream(all: &[Resolved], i: usize) -> (bool, bool) {
+    let me = &all[i];
+    let same: Vec<usize> = (0..all.len())
+        .filter(|&k| all[k].pipeline.path == me.pipeline.path)
+        .collect();
+    let mut gated = me.job.manual_gate.is_some() || me.steps.iter().any(|(s, _)| s.manual_gate);
+    let mut tested = false;
+    let mut seen: BTreeSet<usize> = BTreeSet::new();
+    let mut stack = vec![i];
+    while let Some(k) = stack.pop() {
+        if !seen.insert(k) {
+            continue;
+        }
+        let cur = &all[k];
+        let mut preds: Vec<usize> = Vec::new();
+        if cur.job.needs.is_empty() {
+            if let Some((_, idx)) = &cur.job.stage {
+                preds.extend(
+                    same.iter()
+                        .copied()
+                        .filter(|&o| all[o].job.stage.as_ref().is_some_and(|(_, oi)| oi < idx)),
+                );
+            }
+        } else {
+            preds.extend(
+                same.iter()
+                    .copied()
+                    .filter(|&o| cur.job.needs.contains(&all[o].job.id)),
+            );
+        }
+        for o in preds {
+            let oj = &all[o];
+            if oj.categories.contains("test") {
+                tested = true;
+            }
+            if oj.job.manual_gate.is_some() || oj.steps.iter().any(|(s, _)| s.manual_gate) {
+                gated = true;
+            }
+            stack.push(o);
+        }
+    }
+    (gated, tested)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn push(branches: &[&str]) -> Triggers {
+        Triggers {
+            push: true,
+            push_branches: branches.iter().map(|s| s.to_string()).collect(),
+            pull_request: true,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn default_branch_follows_filters() {
+        assert!(push(&[]).default_branch());
+        assert!(push(&["main"]).default_branch());
+        assert!(push(&["ma*"]).default_branch());
+        assert!(!push(&["release/*"]).default_branch());
+        let mut t = push(&[]);
+        t.push_branches_ignore = vec!["main".into(), "master".into()];
+        assert!(!t.default_branch());
+    }
+
+    #[test]
+    fn conditions_narrow_triggers() {
+        let mut t = push(&[]);
+        t.tag = true;
+        let n = t.narrow("github.ref == 'refs/heads/main'");
+        assert!(n.push && n.default_branch() && !n.pull_request && !n.tag);
+        let n = t.narrow("startsWith(github.ref, 'refs/tags/')");
+        assert!(n.tag && !n.push && !n.pull_request);
+        let n = t.narrow("github.event_name != 'pull_request'");
+        assert!(n.push && !n.pull_request);
+        let n = t.narrow("github.event_name == 'pull_request' || github.ref == 'refs/heads/main'");
+        assert_eq!(n, t);
+        let n = t.narrow("github.ref == 'refs/heads/develop'");
+        assert!(!n.default_branch());
+    }
+
+    #[test]
+    fn pins() {
+        assert_eq!(
+            pin_kind("actions/checkout@b4ffde65f46336ab88eb53be808477a3936bae11"),
+            "sha"
+        );
+        assert_eq!(pin_kind("actions/checkout@v4"), "tag");
+        assert_eq!(pin_kind("foo/bar@main"), "branch");
+        assert_eq!(pin_kind("./.github/actions/x"), "local");
+        assert_eq!(pin_kind("docker://alpine@sha256:abc"), "digest");
+    }
+}

@@ -1,0 +1,318 @@
+//! Governance and release-process files: CODEOWNERS/OWNERS, CONTRIBUTING, PR/MR
+//! templates, SECURITY.md, Dependabot and Renovate configs, declared branch protection
+//! (`.github/settings.yml`), release docs, changelogs and release tooling configs.
+
+use super::{file_name, yaml_diagnostic, Ctx, Extractor, FileInput, Output};
+use crate::yaml::{self, Node};
+use cnmm_model::{attr, AttrType as T, Diagnostic, Fact, FactKindSpec, FactSource, Location};
+use regex::Regex;
+use std::sync::OnceLock;
+
+pub struct Governance;
+
+static KINDS: &[FactKindSpec] = &[FactKindSpec {
+    name: "governance.file",
+    source: FactSource::Files,
+    description: "A governance or release-process file.",
+    attrs: &[
+        attr("kind", T::Str, "codeowners, owners, contributing, pr-template, security-policy, dependabot, renovate, branch-protection, release-doc, changelog, release-tooling."),
+        attr("tool", T::Str, "For release-tooling: goreleaser, semantic-release, release-please, release-drafter, changesets, git-cliff, towncrier, gitlab-changelog, chart-releaser."),
+        attr("ecosystems", T::List, "For dependabot: the package ecosystems it updates (docker, github-actions, gomod...)."),
+        attr("entries", T::Int, "For changelog: the number of per-release entries."),
+        attr("branches", T::List, "For branch-protection: the protected branches."),
+        attr("rules", T::Int, "For codeowners/owners: the number of ownership rules."),
+    ],
+}];
+
+/// What a path is, by location and name.
+fn classify(path: &str) -> Option<(&'static str, Option<&'static str>)> {
+    let name = file_name(path);
+    let lower = name.to_ascii_lowercase();
+    let dir = super::parent_dir(path);
+    let top_or_meta = matches!(dir, "" | ".github" | "docs" | ".gitlab");
+    match lower.as_str() {
+        "codeowners" if top_or_meta => return Some(("codeowners", None)),
+        "owners" | "owners_aliases" if dir.is_empty() => return Some(("owners", None)),
+        _ => {}
+    }
+    let stem = lower.split('.').next().unwrap_or("");
+    if top_or_meta && stem == "contributing" {
+        return Some(("contributing", None));
+    }
+    if top_or_meta
+        && stem == "security"
+        && (lower.ends_with(".md")
+            || lower.ends_with(".rst")
+            || lower.ends_with(".txt")
+            || lower == "security")
+    {
+        return Some(("security-policy", None));
+    }
+    if (top_or_meta && stem == "pull_request_template")
+        || dir.eq_ignore_ascii_case(".github/PULL_REQUEST_TEMPLATE")
+        || dir.starts_with(".gitlab/merge_request_templates")
+    {
+        return Some(("pr-template", None));
+    }
+    if path == ".github/dependabot.yml" || path == ".github/dependabot.yaml" {
+        return Some(("dependabot", None));
+    }
+    if matches!(
+        path,
+        "renovate.json"
+            | "renovate.json5"
+            | ".renovaterc"
+            | ".renovaterc.json"
+            | ".renovaterc.json5"
+            | ".github/renovate.json"
+            | ".github/renovate.json5"
+            | ".gitlab/renovate.json"
+            | ".gitlab/renovate.json5"
+    ) {
+        return Some(("renovate", None));
+    }
+    if path == ".github/settings.yml" || path == ".github/settings.yaml" {
+        return Some(("branch-protection", None));
+    }
+    if dir.is_empty()
+        && (stem == "changelog" || stem == "changes" || stem == "history" || stem == "news")
+        && !lower.ends_with(".go")
+    {
+        return Some(("changelog", None));
+    }
+    // Release process docs.
+    let upper = name.to_ascii_uppercase();
+    let is_doc = lower.ends_with(".md")
+        || lower.ends_with(".rst")
+        || lower.ends_with(".txt")
+        || lower.ends_with(".adoc")
+        || !lower.contains('.');
+    if is_doc
+        && (dir.is_empty() || dir == ".github" || dir == "docs")
+        && (upper.starts_with("RELEASE")
+            || upper.starts_with("RELEASING")
+            || upper.starts_with("PROCESS"))
+    {
+        return Some(("release-doc", None));
+    }
+    if is_doc && lower == "readme.md" && (dir == "release" || dir.ends_with("/release")) {
+        return Some(("release-doc", None));
+    }
+    if is_doc && (dir == "docs" || dir.starts_with("docs/")) && lower.contains("releas") {
+        return Some(("release-doc", None));
+    }
+    // Release tooling configuration.
+    let tool = match path {
+        ".goreleaser.yml" | ".goreleaser.yaml" | "goreleaser.yml" | "goreleaser.yaml" => {
+            Some("goreleaser")
+        }
+        ".releaserc" | ".releaserc.json" | ".releaserc.yml" | ".releaserc.yaml"
+        | ".releaserc.js" | ".releaserc.cjs" | "release.config.js" | "release.config.cjs"
+        | "release.config.mjs" => Some("semantic-release"),
+        "release-please-config.json" | ".release-please-manifest.json" => Some("release-please"),
+        ".github/release-drafter.yml" | ".github/release-drafter.yaml" => Some("release-drafter"),
+        ".changeset/config.json" => Some("changesets"),
+        "cliff.toml" => Some("git-cliff"),
+        "towncrier.toml" | "changelog.d/towncrier.toml" => Some("towncrier"),
+        ".gitlab/changelog_config.yml" | ".gitlab/changelog_config.yaml" => {
+            Some("gitlab-changelog")
+        }
+        "cr.yaml" | ".github/cr.yaml" | "ct.yaml" => Some("chart-releaser"),
+        ".github/release.yml" | ".github/release.yaml" => Some("github-release-notes"),
+        _ => None,
+    };
+    tool.map(|t| ("release-tooling", Some(t)))
+}
+
+fn version_heading() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        // `## [1.2.3] - 2024-01-01`, `# v1.2.0`, `1.2.0 (2024-01-01)` underlined, `## 2.0`.
+        Regex::new(r"(?m)^(?:#{1,4}\s*\[?v?\d+\.\d+(?:\.\d+)?[^\n]*|\[?v?\d+\.\d+\.\d+\]?[^\n]*\n[-=~]{3,})").expect("static regex")
+    })
+}
+
+impl Extractor for Governance {
+    fn name(&self) -> &'static str {
+        "governance"
+    }
+
+    fn fact_kinds(&self) -> &'static [FactKindSpec] {
+        KINDS
+    }
+
+    fn claims(&self, path: &str) -> bool {
+        classify(path).is_some()
+    }
+
+    fn extract(&self, input: &FileInput, _ctx: &Ctx, out: &mut Output) {
+        let path = input.path();
+        let Some((kind, tool)) = classify(path) else {
+            return;
+        };
+        let text = input.text;
+        let mut fact = Fact::new(
+            "governance.file",
+            Location::at(path, 1),
+            describe(kind, tool, path),
+        )
+        .attr("kind", kind);
+        if let Some(t) = tool {
+            fact.set("tool", t);
+        }
+        match kind {
+            "codeowners" | "owners" => {
+                let rules = text
+                    .lines()
+                    .filter(|l| {
+                        let t = l.trim();
+                        !t.is_empty() && !t.starts_with('#')
+                    })
+                    .count();
+                if rules == 0 {
+                    out.diagnostics.push(Diagnostic::warning(
+                        path,
+                        None,
+                        "ownership file has no rules; it does not assign owners",
+                    ));
+                    fact = fact.excluded("the ownership file is empty");
+                }
+                fact.set("rules", rules);
+            }
+            "contributing" | "pr-template" | "security-policy" | "release-doc" => {
+                if text.trim().is_empty() {
+                    fact = fact.excluded("the file is empty");
+                }
+            }
+            "dependabot" => {
+                let parsed = yaml::parse(text, yaml::Limits::default());
+                if let Some(e) = &parsed.error {
+                    out.diagnostics.push(yaml_diagnostic(path, e));
+                }
+                let doc = parsed.documents.first();
+                let updates = doc.and_then(|d| d.entry("updates"));
+                let mut ecosystems: Vec<String> = updates
+                    .map(|(_, u)| {
+                        u.as_seq()
+                            .iter()
+                            .filter_map(|x| x.get("package-ecosystem").and_then(Node::as_str))
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                ecosystems.sort();
+                ecosystems.dedup();
+                if let Some((k, _)) = updates {
+                    fact.location.line = Some(k.line);
+                }
+                if ecosystems.is_empty() {
+                    fact = fact.excluded("no `updates:` with a package-ecosystem");
+                }
+                fact.detail = format!(
+                    "Dependabot updates {}",
+                    if ecosystems.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        ecosystems.join(", ")
+                    }
+                );
+                fact.set("ecosystems", ecosystems);
+            }
+            "renovate" => {
+                if text.trim().is_empty() {
+                    fact = fact.excluded("the Renovate config is empty");
+                } else if text.contains("\"enabled\": false") || text.contains("enabled: false") {
+                    fact = fact.excluded("Renovate is disabled (`enabled: false`)");
+                }
+            }
+            "branch-protection" => {
+                let parsed = yaml::parse(text, yaml::Limits::default());
+                if let Some(e) = &parsed.error {
+                    out.diagnostics.push(yaml_diagnostic(path, e));
+                }
+                let mut branches = Vec::new();
+                let mut line = None;
+                if let Some(doc) = parsed.documents.first() {
+                    for b in doc.get("branches").map(Node::as_seq).unwrap_or(&[]) {
+                        let protected = b.get("protection").is_some_and(|p| !p.is_null());
+                        if protected {
+                            if let Some(n) = b.get("name").and_then(Node::as_str) {
+                                branches.push(n.to_string());
+                                line.get_or_insert(b.line);
+                            }
+                        }
+                    }
+                }
+                fact.location.line = line.or(Some(1));
+                if branches.is_empty() {
+                    fact = fact.excluded("the settings file declares no branch protection");
+                }
+                fact.detail = format!("branch protection declared for {}", branches.join(", "));
+                fact.set("branches", branches);
+            }
+            "changelog" => {
+                let entries = version_heading().find_iter(text).count();
+                fact.detail = format!("changelog with {entries} per-release entries");
+                fact.set("entries", entries);
+            }
+            _ => {}
+        }
+        if let Some(reason) = &input.file.excluded {
+            if fact.excluded.is_none() {
+                fact = fact.excluded(reason.clone());
+            }
+        }
+        out.facts.push(fact);
+    }
+}
+
+fn describe(kind: &str, tool: Option<&str>, path: &str) -> String {
+    match (kind, tool) {
+        ("codeowners", _) => "code owners assigned in CODEOWNERS".into(),
+        ("owners", _) => "owners assigned in OWNERS".into(),
+        ("contributing", _) => "contribution guide".into(),
+        ("pr-template", _) => "pull/merge request template".into(),
+        ("security-policy", _) => "security policy".into(),
+        ("renovate", _) => "Renovate configuration".into(),
+        ("release-doc", _) => "release process documented".into(),
+        ("release-tooling", Some(t)) => format!("{t} configuration"),
+        _ => format!("{kind} file {path}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification() {
+        assert_eq!(classify(".github/CODEOWNERS"), Some(("codeowners", None)));
+        assert_eq!(classify("src/CODEOWNERS"), None);
+        assert_eq!(classify("CONTRIBUTING.md"), Some(("contributing", None)));
+        assert_eq!(
+            classify(".github/PULL_REQUEST_TEMPLATE/feature.md"),
+            Some(("pr-template", None))
+        );
+        assert_eq!(
+            classify(".github/pull_request_template.md"),
+            Some(("pr-template", None))
+        );
+        assert_eq!(classify("RELEASING.md"), Some(("release-doc", None)));
+        assert_eq!(
+            classify("docs/maintainers/releasing.md"),
+            Some(("release-doc", None))
+        );
+        assert_eq!(classify("pkg/release/notes.go"), None);
+        assert_eq!(
+            classify(".goreleaser.yaml"),
+            Some(("release-tooling", Some("goreleaser")))
+        );
+        assert_eq!(classify("CHANGELOG.md"), Some(("changelog", None)));
+    }
+
+    #[test]
+    fn changelog_entries() {
+        let text = "# Changelog\n\n## [Unreleased]\n\n## [1.2.0] - 2024-01-01\n- x\n\n## v1.1.0\n\n1.0.0 (2023-01-01)\n------------------\n";
+        assert_eq!(version_heading().find_iter(text).count(), 3);
+    }
+}

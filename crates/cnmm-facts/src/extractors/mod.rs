@@ -1,0 +1,109 @@
+//! The extractor registry. One file per format; each extractor says which paths it
+//! claims, which fact kinds it emits, and turns one file into facts (or, for CI
+//! providers, into normalised pipelines that `ci` links and turns into facts).
+//!
+//! To add a format: write `extractors/<format>.rs` implementing [`Extractor`], add it to
+//! [`registry`], declare its fact kinds. Rules can then use them with no engine change.
+
+pub mod ci;
+pub mod governance;
+
+use crate::inventory::{InvFile, Inventory};
+use crate::tools::ToolMatcher;
+use cnmm_model::{Catalog, Diagnostic, Fact, FactKindSpec};
+
+/// One file handed to an extractor.
+pub struct FileInput<'a> {
+    pub file: &'a InvFile,
+    /// The file's text (invalid UTF-8 replaced).
+    pub text: &'a str,
+}
+
+impl FileInput<'_> {
+    pub fn path(&self) -> &str {
+        &self.file.path
+    }
+}
+
+/// Reads other files of the tree (GitLab `include: local:`, composite actions).
+pub trait Reader: Sync {
+    fn read_text(&self, file: &InvFile) -> Result<String, String>;
+}
+
+/// What an extractor may consult besides its file.
+pub struct Ctx<'a> {
+    pub catalog: &'a Catalog,
+    pub tools: &'a ToolMatcher<'a>,
+    pub inventory: &'a Inventory,
+    pub reader: &'a dyn Reader,
+}
+
+/// What extractors produce for one file.
+#[derive(Default)]
+pub struct Output {
+    pub facts: Vec<Fact>,
+    pub pipelines: Vec<ci::Pipeline>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+pub trait Extractor: Sync + Send {
+    /// A short name used in diagnostics.
+    fn name(&self) -> &'static str;
+    /// The fact kinds this extractor emits (CI providers emit the kinds of `ci`).
+    fn fact_kinds(&self) -> &'static [FactKindSpec] {
+        &[]
+    }
+    /// Whether this extractor wants the file at `path` (relative, `/`-separated).
+    fn claims(&self, path: &str) -> bool;
+    fn extract(&self, input: &FileInput, ctx: &Ctx, out: &mut Output);
+}
+
+/// Every extractor, in a fixed order.
+pub fn registry() -> Vec<Box<dyn Extractor>> {
+    vec![
+        Box::new(ci::github_actions::GithubActions),
+        Box::new(governance::Governance),
+    ]
+}
+
+/// Every fact kind any part of the scan can emit.
+pub fn fact_kinds() -> Vec<FactKindSpec> {
+    let mut kinds: Vec<FactKindSpec> = Vec::new();
+    kinds.extend_from_slice(ci::FACT_KINDS);
+    kinds.extend_from_slice(crate::history::FACT_KINDS);
+    kinds.extend_from_slice(crate::FILE_MATCH_KINDS);
+    for e in registry() {
+        for k in e.fact_kinds() {
+            if !kinds.iter().any(|x| x.name == k.name) {
+                kinds.push(*k);
+            }
+        }
+    }
+    kinds.sort_by_key(|k| k.name);
+    kinds
+}
+
+/// The file name of a path.
+pub fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// The directory of a path (`""` for top-level files).
+pub fn parent_dir(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(i) => &path[..i],
+        None => "",
+    }
+}
+
+/// Reports a YAML parse problem of `path` as a diagnostic.
+pub fn yaml_diagnostic(path: &str, err: &crate::yaml::YamlError) -> Diagnostic {
+    Diagnostic::error(
+        path,
+        Some(err.line),
+        format!(
+            "invalid YAML: {}; the rest of this file was not read",
+            err.message
+        ),
+    )
+}

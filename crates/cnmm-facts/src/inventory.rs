@@ -1,0 +1,255 @@
+//! The inventory: every file of the scanned tree, with the paths that must not count
+//! marked once, here, for all extractors.
+//!
+//! The walk uses the `ignore` crate (ripgrep's gitignore-aware sibling of walkdir) for
+//! nested `.gitignore` semantics and its parallel walker; it never follows symlinks,
+//! skips FIFOs, sockets and devices, and prunes vendored trees before descending.
+
+use cnmm_model::{Catalog, Diagnostic};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Files larger than this are never read (a diagnostic names them when an extractor
+/// wanted them).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 8 * 1024 * 1024;
+
+/// Where a file's bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Locator {
+    /// A file of a checkout.
+    Path(PathBuf),
+    /// A blob of the object database (scans of `--rev`), by hex id.
+    Blob(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvFile {
+    /// Path relative to the root, `/`-separated (lossy for non-UTF-8 names).
+    pub path: String,
+    pub size: u64,
+    /// Why facts from this file must not count, if they must not.
+    pub excluded: Option<String>,
+    pub locator: Locator,
+}
+
+#[derive(Debug, Default)]
+pub struct Inventory {
+    /// Sorted by path.
+    pub files: Vec<InvFile>,
+    /// Directories not descended into, with the reason (sorted).
+    pub pruned: Vec<(String, String)>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Inventory {
+    pub fn get(&self, path: &str) -> Option<&InvFile> {
+        self.files
+            .binary_search_by(|f| f.path.as_str().cmp(path))
+            .ok()
+            .map(|i| &self.files[i])
+    }
+}
+
+/// Decides which paths are pruned or excluded: the catalog's directory lists plus the
+/// user's extra globs from `.cnmm.yml`.
+pub struct PathPolicy {
+    prune: Vec<(String, String)>,
+    exclude: Vec<(String, String)>,
+    user: GlobSet,
+    user_globs: Vec<String>,
+}
+
+impl PathPolicy {
+    pub fn new(catalog: &Catalog, user_excludes: &[String]) -> Result<Self, String> {
+        let mut b = GlobSetBuilder::new();
+        for g in user_excludes {
+            let glob = Glob::new(g).map_err(|e| format!("bad exclude glob `{g}`: {e}"))?;
+            b.add(glob);
+        }
+        Ok(PathPolicy {
+            prune: catalog
+                .paths
+                .prune
+                .iter()
+                .map(|d| (d.dir.clone(), d.reason.clone()))
+                .collect(),
+            exclude: catalog
+                .paths
+                .exclude
+                .iter()
+                .map(|d| (d.dir.clone(), d.reason.clone()))
+                .collect(),
+            user: b.build().map_err(|e| e.to_string())?,
+            user_globs: user_excludes.to_vec(),
+        })
+    }
+
+    /// The reason a directory (by name) is not descended into.
+    pub fn prune_reason(&self, dir_name: &str) -> Option<&str> {
+        self.prune
+            .iter()
+            .find(|(d, _)| d == dir_name)
+            .map(|(_, r)| r.as_str())
+    }
+
+    /// The reason facts from `path` must not count.
+    pub fn exclusion(&self, path: &str) -> Option<String> {
+        let mut comps: Vec<&str> = path.split('/').collect();
+        comps.pop(); // the file name itself
+        for c in &comps {
+            if let Some((d, r)) = self.exclude.iter().find(|(d, _)| d.eq_ignore_ascii_case(c)) {
+                return Some(format!("{r} (under `{d}/`)"));
+            }
+            if let Some((d, r)) = self.prune.iter().find(|(d, _)| d == c) {
+                return Some(format!("{r} (under `{d}/`)"));
+            }
+        }
+        let matches = self.user.matches(path);
+        if let Some(&i) = matches.first() {
+            return Some(format!(
+                "excluded by the `{}` glob of the configuration",
+                self.user_globs[i]
+            ));
+        }
+        None
+    }
+}
+
+/// Walks `root` and returns every regular file, sorted.
+pub fn walk(root: &Path, policy: &PathPolicy, threads: usize) -> Inventory {
+    let files = Mutex::new(Vec::new());
+    let pruned = Arc::new(Mutex::new(Vec::new()));
+    let diagnostics = Mutex::new(Vec::new());
+
+    let mut builder = ignore::WalkBuilder::new(root);
+    builder
+        .hidden(false)
+        .parents(false)
+        .ignore(false)
+        .git_global(false)
+        .git_ignore(true)
+        .git_exclude(true)
+        .require_git(false)
+        .follow_links(false)
+        .threads(threads.max(1));
+    let root_buf = root.to_path_buf();
+    {
+        let pruned = Arc::clone(&pruned);
+        let root_buf = root_buf.clone();
+        let policy_prune: Vec<(String, String)> = policy.prune.clone();
+        builder.filter_entry(move |entry| {
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            if !is_dir || entry.depth() == 0 {
+                return true;
+            }
+            let name = entry.file_name().to_string_lossy();
+            if name == ".git" {
+                return false;
+            }
+            if let Some((_, reason)) = policy_prune.iter().find(|(d, _)| d.as_str() == name) {
+                if let Ok(mut p) = pruned.lock() {
+                    p.push((relative(&root_buf, entry.path()), reason.clone()));
+                }
+                return false;
+            }
+            true
+        });
+    }
+    let walker = builder.build_parallel();
+    walker.run(|| {
+        let files = &files;
+        let diagnostics = &diagnostics;
+        let root = &root_buf;
+        Box::new(move |result| {
+            match result {
+                Ok(entry) => {
+                    let Some(ft) = entry.file_type() else {
+                        return ignore::WalkState::Continue;
+                    };
+                    // Symlinks are never followed; FIFOs, sockets and devices never read.
+                    if !ft.is_file() {
+                        return ignore::WalkState::Continue;
+                    }
+                    let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+                    let path = relative(root, entry.path());
+                    if let Ok(mut f) = files.lock() {
+                        f.push(InvFile {
+                            excluded: None,
+                            path,
+                            size,
+                            locator: Locator::Path(entry.into_path()),
+                        });
+                    }
+                }
+                Err(err) => {
+                    let (path, msg) = describe_walk_error(root, &err);
+                    if let Ok(mut d) = diagnostics.lock() {
+                        d.push(Diagnostic::warning(&path, None, msg));
+                    }
+                }
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    let mut files = files.into_inner().unwrap_or_default();
+    for f in &mut files {
+        f.excluded = policy.exclusion(&f.path);
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut pruned = pruned
+        .lock()
+        .map(|mut p| std::mem::take(&mut *p))
+        .unwrap_or_default();
+    pruned.sort();
+    let mut diagnostics = diagnostics.into_inner().unwrap_or_default();
+    diagnostics.sort();
+    Inventory {
+        files,
+        pruned,
+        diagnostics,
+    }
+}
+
+fn describe_walk_error(root: &Path, err: &ignore::Error) -> (String, String) {
+    fn find_path(err: &ignore::Error) -> Option<&Path> {
+        match err {
+            ignore::Error::WithPath { path, .. } => Some(path),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                find_path(err)
+            }
+            ignore::Error::Loop { child, .. } => Some(child),
+            _ => None,
+        }
+    }
+    let path = find_path(err)
+        .map(|p| relative(root, p))
+        .unwrap_or_else(|| ".".to_string());
+    let msg = match err {
+        ignore::Error::Loop { .. } => "symlink loop; not followed".to_string(),
+        _ => format!(
+            "could not be read while walking the tree: {}",
+            strip_paths(root, &err.to_string())
+        ),
+    };
+    (path, msg)
+}
+
+fn strip_paths(root: &Path, msg: &str) -> String {
+    let r = root.to_string_lossy();
+    msg.replace(&format!("{r}/"), "").replace(r.as_ref(), ".")
+}
+
+/// `root/a/b` → `a/b`, always with `/`.
+pub fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
+}

@@ -1,0 +1,370 @@
+//! Facts from a repository: the inventory walk, one extractor per format, the git
+//! history, all turned into located [`Fact`]s. Extractors know formats, not maturity.
+
+pub mod extractors;
+pub mod history;
+pub mod inventory;
+pub mod shell;
+pub mod tools;
+pub mod yaml;
+
+use cnmm_model::{
+    attr, AttrType, Catalog, Diagnostic, Fact, FactKindSpec, FactSource, HistorySummary, Location,
+    Target,
+};
+use extractors::{Ctx, Extractor, FileInput, Output, Reader};
+use inventory::{InvFile, Inventory, Locator, PathPolicy};
+use rayon::prelude::*;
+use regex::Regex;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+pub use history::HistoryOptions;
+
+/// `file.match`: a file matching a glob (and content regex) that a rule asked for.
+pub static FILE_MATCH_KINDS: &[FactKindSpec] = &[FactKindSpec {
+    name: "file.match",
+    source: FactSource::Files,
+    description: "A file matching a rule's `file:` query (glob and optional content regex).",
+    attrs: &[attr(
+        "pattern",
+        AttrType::Str,
+        "The key of the rule's file query.",
+    )],
+}];
+
+/// A `file:` query of the rules: files whose path matches one of the globs and, if
+/// given, whose content matches the regex.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilePattern {
+    pub key: String,
+    pub globs: Vec<String>,
+    pub content: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    pub root: PathBuf,
+    pub threads: usize,
+    pub history: HistoryOptions,
+    pub user_excludes: Vec<String>,
+    pub file_patterns: Vec<FilePattern>,
+    pub max_file_size: u64,
+}
+
+impl ScanOptions {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        ScanOptions {
+            root: root.into(),
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            history: HistoryOptions::default(),
+            user_excludes: Vec::new(),
+            file_patterns: Vec::new(),
+            max_file_size: inventory::DEFAULT_MAX_FILE_SIZE,
+        }
+    }
+}
+
+/// Counts that describe the scan itself.
+#[derive(Debug, Clone, Default)]
+pub struct ScanStats {
+    pub files: usize,
+    pub candidates: usize,
+    pub bytes_read: u64,
+    pub pruned_dirs: usize,
+}
+
+pub struct ScanResult {
+    /// Sorted by location, kind and detail.
+    pub facts: Vec<Fact>,
+    /// Sorted.
+    pub diagnostics: Vec<Diagnostic>,
+    pub history: HistorySummary,
+    /// Sources that could not be observed, with the reason.
+    pub unavailable: BTreeMap<FactSource, String>,
+    pub target: Target,
+    pub stats: ScanStats,
+}
+
+struct FsReader {
+    max: u64,
+}
+
+impl Reader for FsReader {
+    fn read_text(&self, file: &InvFile) -> Result<String, String> {
+        read_file(file, self.max).map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+}
+
+/// Reads a regular file, refusing anything else and anything over `max` bytes.
+fn read_file(file: &InvFile, max: u64) -> Result<Vec<u8>, String> {
+    let Locator::Path(p) = &file.locator else {
+        return Err("not a file of the working tree".into());
+    };
+    let meta = std::fs::symlink_metadata(p).map_err(|e| e.to_string())?;
+    if !meta.file_type().is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > max {
+        return Err(format!(
+            "{} bytes, over the {} byte limit for files cnmm reads",
+            meta.len(),
+            max
+        ));
+    }
+    let mut f = std::fs::File::open(p).map_err(|e| e.to_string())?;
+    let mut buf = Vec::with_capacity(meta.len() as usize);
+    f.by_ref()
+        .take(max + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| e.to_string())?;
+    if buf.len() as u64 > max {
+        return Err(format!("grew over the {max} byte limit while being read"));
+    }
+    Ok(buf)
+}
+
+fn target_name(root: &Path) -> String {
+    let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    canonical
+        .file_name()
+        .map(|n| cnmm_model::text::sanitize(&n.to_string_lossy()))
+        .unwrap_or_else(|| ".".to_string())
+}
+
+/// Runs the whole fact stage: walk, read candidates, extract (in parallel), link
+/// pipelines, and read the history on its own thread meanwhile.
+pub fn scan(opts: &ScanOptions, catalog: &Catalog) -> Result<ScanResult, String> {
+    let root = &opts.root;
+    if !root.is_dir() {
+        return Err(format!("{} is not a directory", root.display()));
+    }
+    let policy = PathPolicy::new(catalog, &opts.user_excludes)?;
+    let patterns = compile_patterns(&opts.file_patterns)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.max(1))
+        .build()
+        .map_err(|e| e.to_string())?;
+
+    let (history_out, files_out) = std::thread::scope(|scope| {
+        let hist = scope.spawn(|| history::read(root, &opts.history));
+        let files = pool.install(|| scan_files(opts, catalog, &policy, &patterns));
+        let hist = hist.join().unwrap_or_else(|_| history::HistoryOutcome {
+            summary: HistorySummary {
+                unavailable_reason: Some("the history reader failed unexpectedly".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        (hist, files)
+    });
+    let (mut facts, mut diagnostics, stats) = files_out;
+    facts.extend(history_out.facts);
+    diagnostics.extend(history_out.diagnostics);
+    facts.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    diagnostics.sort();
+    diagnostics.dedup();
+    let mut unavailable = BTreeMap::new();
+    if !history_out.summary.available {
+        unavailable.insert(
+            FactSource::History,
+            history_out
+                .summary
+                .unavailable_reason
+                .clone()
+                .unwrap_or_else(|| "history not read".into()),
+        );
+    }
+    Ok(ScanResult {
+        facts,
+        diagnostics,
+        target: Target {
+            path: target_name(root),
+            head: history_out.head,
+            git_ref: history_out.head_ref,
+            shallow: history_out.summary.shallow,
+            is_git: history_out.is_git,
+        },
+        history: history_out.summary,
+        unavailable,
+        stats,
+    })
+}
+
+struct CompiledPattern {
+    key: String,
+    globs: globset::GlobSet,
+    content: Option<Regex>,
+}
+
+fn compile_patterns(patterns: &[FilePattern]) -> Result<Vec<CompiledPattern>, String> {
+    patterns
+        .iter()
+        .map(|p| {
+            let mut b = globset::GlobSetBuilder::new();
+            for g in &p.globs {
+                b.add(
+                    globset::GlobBuilder::new(g)
+                        .literal_separator(true)
+                        .build()
+                        .map_err(|e| format!("bad glob `{g}`: {e}"))?,
+                );
+            }
+            Ok(CompiledPattern {
+                key: p.key.clone(),
+                globs: b.build().map_err(|e| e.to_string())?,
+                content: p
+                    .content
+                    .as_deref()
+                    .map(Regex::new)
+                    .transpose()
+                    .map_err(|e| e.to_string())?,
+            })
+        })
+        .collect()
+}
+
+fn looks_binary(bytes: &[u8]) -> bool {
+    bytes.iter().take(8192).any(|&b| b == 0)
+}
+
+fn scan_files(
+    opts: &ScanOptions,
+    catalog: &Catalog,
+    policy: &PathPolicy,
+    patterns: &[CompiledPattern],
+) -> (Vec<Fact>, Vec<Diagnostic>, ScanStats) {
+    let inv: Inventory = inventory::walk(&opts.root, policy, opts.threads);
+    let registry = extractors::registry();
+    let matcher = tools::ToolMatcher::new(catalog);
+    let reader = FsReader {
+        max: opts.max_file_size,
+    };
+    let ctx = Ctx {
+        catalog,
+        tools: &matcher,
+        inventory: &inv,
+        reader: &reader,
+    };
+    // Only candidate files are read: those an extractor claims or a rule's file query
+    // names.
+    let candidates: Vec<(&InvFile, Vec<&dyn Extractor>, Vec<&CompiledPattern>)> = inv
+        .files
+        .iter()
+        .filter_map(|f| {
+            let ex: Vec<&dyn Extractor> = registry
+                .iter()
+                .filter(|e| e.claims(&f.path))
+                .map(|e| e.as_ref())
+                .collect();
+            let pats: Vec<&CompiledPattern> = patterns
+                .iter()
+                .filter(|p| p.globs.is_match(&f.path))
+                .collect();
+            (!ex.is_empty() || !pats.is_empty()).then_some((f, ex, pats))
+        })
+        .collect();
+
+    let outputs: Vec<(Output, u64)> = candidates
+        .par_iter()
+        .map(|(file, extractors, pats)| {
+            let mut out = Output::default();
+            let bytes = match read_file(file, opts.max_file_size) {
+                Ok(b) => b,
+                Err(e) => {
+                    out.diagnostics.push(Diagnostic::warning(
+                        &file.path,
+                        None,
+                        format!("skipped: {e}"),
+                    ));
+                    return (out, 0);
+                }
+            };
+            let n = bytes.len() as u64;
+            if looks_binary(&bytes) {
+                out.diagnostics.push(Diagnostic::warning(
+                    &file.path,
+                    None,
+                    "skipped: binary content in a file named like a text format",
+                ));
+                return (out, n);
+            }
+            let text = match std::str::from_utf8(&bytes) {
+                Ok(t) => std::borrow::Cow::Borrowed(t),
+                Err(e) => {
+                    out.diagnostics.push(Diagnostic::warning(
+                        &file.path,
+                        None,
+                        format!(
+                            "invalid UTF-8 at byte {}; read with replacement characters",
+                            e.valid_up_to()
+                        ),
+                    ));
+                    String::from_utf8_lossy(&bytes)
+                }
+            };
+            let input = FileInput { file, text: &text };
+            for e in extractors {
+                e.extract(&input, &ctx, &mut out);
+            }
+            for p in pats {
+                let line = match &p.content {
+                    None => Some(1),
+                    Some(re) => re.find(&text).map(|m| line_of(&text, m.start())),
+                };
+                if let Some(line) = line {
+                    let mut f = Fact::new(
+                        "file.match",
+                        Location::at(&file.path, line),
+                        match &p.content {
+                            None => format!("file {}", file.path),
+                            Some(_) => format!(
+                                "`{}`",
+                                cnmm_model::text::truncate(
+                                    text.lines().nth(line as usize - 1).unwrap_or("").trim(),
+                                    100
+                                )
+                            ),
+                        },
+                    )
+                    .attr("pattern", p.key.as_str());
+                    if let Some(r) = &file.excluded {
+                        f = f.excluded(r.clone());
+                    }
+                    out.facts.push(f);
+                }
+            }
+            (out, n)
+        })
+        .collect();
+
+    let mut facts = Vec::new();
+    let mut diagnostics = inv.diagnostics.clone();
+    let mut pipelines = Vec::new();
+    let mut bytes_read = 0;
+    for (o, n) in outputs {
+        facts.extend(o.facts);
+        diagnostics.extend(o.diagnostics);
+        pipelines.extend(o.pipelines);
+        bytes_read += n;
+    }
+    pipelines.sort_by(|a, b| a.path.cmp(&b.path));
+    facts.extend(extractors::ci::emit(&pipelines, &ctx));
+    let stats = ScanStats {
+        files: inv.files.len(),
+        candidates: candidates.len(),
+        bytes_read,
+        pruned_dirs: inv.pruned.len(),
+    };
+    (facts, diagnostics, stats)
+}
+
+/// 1-based line of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> u32 {
+    let n = text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count();
+    u32::try_from(n + 1).unwrap_or(u32::MAX)
+}

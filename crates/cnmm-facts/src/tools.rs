@@ -1,0 +1,552 @@
+//! Recognises tool uses in pipeline steps with the catalog from `rules/catalog/`.
+//!
+//! A tool counts when it is the command being run (after unwrapping `sudo`, `npx`,
+//! `uv run`...), the action/orb a step uses, or the image a step runs. A tool name that
+//! only appears in an argument (`pip install checkov`, `rm -rf .../CodeQL`,
+//! `echo "run trivy"`) is reported as an excluded mention with the reason.
+
+use crate::shell::{command_name, is_assignment, is_flag};
+use cnmm_model::{Catalog, ToolSpec};
+use regex::Regex;
+use std::collections::{BTreeMap, HashMap};
+
+/// How a tool was reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Run,
+    Uses,
+    Image,
+    Template,
+}
+
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Run => "run",
+            Via::Uses => "uses",
+            Via::Image => "image",
+            Via::Template => "template",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolMatch {
+    pub tool: String,
+    pub name: String,
+    /// Categories with their implied categories, sorted.
+    pub categories: Vec<String>,
+    pub via: Via,
+    /// What matched, for the report (`trivy image app:1`, `aquasecurity/trivy-action`).
+    pub matched: String,
+    /// Set for mentions that do not run the tool.
+    pub excluded: Option<String>,
+}
+
+struct RunPattern {
+    tool: usize,
+    args: Vec<String>,
+}
+
+struct UsesPattern {
+    tool: usize,
+    prefix: String,
+    with: Vec<(String, Regex)>,
+}
+
+/// A compiled catalog, ready to match commands, step references and images.
+pub struct ToolMatcher<'a> {
+    catalog: &'a Catalog,
+    categories: Vec<Vec<String>>,
+    run: HashMap<String, Vec<RunPattern>>,
+    uses: Vec<UsesPattern>,
+    images: Vec<(usize, String)>,
+    templates: Vec<(usize, String)>,
+    /// Tools whose command is a distinctive single word, by lower-case name.
+    distinctive: HashMap<String, usize>,
+    wrappers: Vec<Vec<String>>,
+    installers: Vec<Vec<String>>,
+}
+
+/// Commands whose arguments are a list of targets or phases in any order.
+const TARGET_RUNNERS: &[&str] = &[
+    "make", "just", "task", "mage", "rake", "gradle", "gradlew", "mvn", "mvnw", "nox", "tox",
+    "invoke", "earthly",
+];
+
+impl<'a> ToolMatcher<'a> {
+    pub fn new(catalog: &'a Catalog) -> Self {
+        let mut m = ToolMatcher {
+            catalog,
+            categories: Vec::new(),
+            run: HashMap::new(),
+            uses: Vec::new(),
+            images: Vec::new(),
+            templates: Vec::new(),
+            distinctive: HashMap::new(),
+            wrappers: catalog.wrappers.iter().map(|w| split_words(w)).collect(),
+            installers: catalog.installers.iter().map(|w| split_words(w)).collect(),
+        };
+        for (i, tool) in catalog.tools.iter().enumerate() {
+            m.categories
+                .push(catalog.expand_categories(&tool.categories));
+            for pat in &tool.run {
+                let words = split_words(pat);
+                let Some((first, rest)) = words.split_first() else {
+                    continue;
+                };
+                if rest.is_empty() && tool.run_args.is_empty() {
+                    m.distinctive.entry(first.clone()).or_insert(i);
+                }
+                m.run.entry(first.clone()).or_default().push(RunPattern {
+                    tool: i,
+                    args: rest.to_vec(),
+                });
+            }
+            for u in &tool.uses {
+                let with = tool
+                    .with
+                    .iter()
+                    .filter_map(|(k, v)| Regex::new(v).ok().map(|re| (k.clone(), re)))
+                    .collect();
+                m.uses.push(UsesPattern {
+                    tool: i,
+                    prefix: u.to_ascii_lowercase(),
+                    with,
+                });
+            }
+            for img in &tool.images {
+                m.images.push((i, normalise_image(img)));
+            }
+            for t in &tool.templates {
+                m.templates.push((i, t.to_ascii_lowercase()));
+            }
+        }
+        m
+    }
+
+    fn spec(&self, i: usize) -> &ToolSpec {
+        &self.catalog.tools[i]
+    }
+
+    fn hit(&self, i: usize, via: Via, matched: String, excluded: Option<String>) -> ToolMatch {
+        let spec = self.spec(i);
+        ToolMatch {
+            tool: spec.id.clone(),
+            name: spec.name.clone().unwrap_or_else(|| spec.id.clone()),
+            categories: self.categories[i].clone(),
+            via,
+            matched,
+            excluded,
+        }
+    }
+
+    /// Tool uses of one simple command (words as split by [`crate::shell`]).
+    pub fn match_command(&self, words: &[String]) -> Vec<ToolMatch> {
+        let words = self.unwrap(words);
+        let Some(first) = words.first() else {
+            return Vec::new();
+        };
+        let cmd = command_name(first).to_ascii_lowercase();
+        let args: Vec<&String> = words[1..]
+            .iter()
+            .filter(|w| !is_flag(w) && !is_assignment(w))
+            .collect();
+        let text = words.join(" ");
+        let mut out: Vec<ToolMatch> = Vec::new();
+        let target_runner = TARGET_RUNNERS.contains(&cmd.as_str());
+        if let Some(patterns) = self.run.get(&cmd) {
+            for p in patterns {
+                if !args_match(&p.args, &args, target_runner) {
+                    continue;
+                }
+                let spec = self.spec(p.tool);
+                if !spec
+                    .run_args
+                    .iter()
+                    .all(|a| words[1..].iter().any(|w| has_arg(w, a)))
+                {
+                    continue;
+                }
+                if !out.iter().any(|m| m.tool == spec.id) {
+                    out.push(self.hit(p.tool, Via::Run, text.clone(), None));
+                }
+            }
+        }
+        // `docker run IMAGE ...` runs the image's tool.
+        if matches!(cmd.as_str(), "docker" | "podman" | "nerdctl")
+            && args.first().is_some_and(|a| a.as_str() == "run")
+        {
+            for a in &args[1..] {
+                for m in self.match_image(a) {
+                    if !out.iter().any(|o| o.tool == m.tool) {
+                        out.push(ToolMatch {
+                            via: Via::Run,
+                            matched: text.clone(),
+                            ..m
+                        });
+                    }
+                }
+            }
+        }
+        // Mentions that do not run anything.
+        let installer = self.installer_of(&words);
+        let mut mentioned: Vec<usize> = Vec::new();
+        for w in &words[1..] {
+            for token in w
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                .filter(|t| !t.is_empty())
+            {
+                let lower = token.to_ascii_lowercase();
+                if let Some(&i) = self.distinctive.get(&lower) {
+                    let id = &self.spec(i).id;
+                    if out.iter().any(|m| &m.tool == id) || mentioned.contains(&i) {
+                        continue;
+                    }
+                    mentioned.push(i);
+                    let reason = match &installer {
+                        Some(inst) => format!("`{token}` is installed or downloaded by `{inst}`, never run by this command"),
+                        None => format!("`{token}` only appears in an argument of `{cmd}`; the tool is not run"),
+                    };
+                    out.push(self.hit(i, Via::Run, text.clone(), Some(reason)));
+                }
+            }
+        }
+        out
+    }
+
+    /// Tool uses of a step reference (`owner/repo/path@ref`, an orb, a task) with its
+    /// inputs.
+    pub fn match_uses(&self, reference: &str, with: &BTreeMap<String, String>) -> Vec<ToolMatch> {
+        let path = reference
+            .split('@')
+            .next()
+            .unwrap_or(reference)
+            .trim()
+            .to_ascii_lowercase();
+        let mut out: Vec<ToolMatch> = Vec::new();
+        if let Some(image) = path.strip_prefix("docker://") {
+            out.extend(self.match_image(image).into_iter().map(|m| ToolMatch {
+                via: Via::Uses,
+                ..m
+            }));
+            return out;
+        }
+        for p in &self.uses {
+            let prefix_ok = path == p.prefix
+                || (path.starts_with(&p.prefix) && path[p.prefix.len()..].starts_with('/'));
+            if !prefix_ok {
+                continue;
+            }
+            let with_ok = p
+                .with
+                .iter()
+                .all(|(k, re)| with.get(k).is_some_and(|v| re.is_match(v.trim())));
+            if !with_ok {
+                continue;
+            }
+            let id = &self.spec(p.tool).id;
+            if !out.iter().any(|m| &m.tool == id) {
+                out.push(self.hit(p.tool, Via::Uses, reference.to_string(), None));
+            }
+        }
+        out
+    }
+
+    /// Tool uses of a container image reference (`aquasec/trivy:0.50`).
+    pub fn match_image(&self, image: &str) -> Vec<ToolMatch> {
+        let norm = normalise_image(image);
+        if norm.is_empty() {
+            return Vec::new();
+        }
+        let mut out: Vec<ToolMatch> = Vec::new();
+        for (i, pat) in &self.images {
+            if &norm == pat || norm.ends_with(&format!("/{pat}")) {
+                let id = &self.spec(*i).id;
+                if !out.iter().any(|m| &m.tool == id) {
+                    out.push(self.hit(*i, Via::Image, image.to_string(), None));
+                }
+            }
+        }
+        out
+    }
+
+    /// Tool uses of a provider template (GitLab `include: template:`).
+    pub fn match_template(&self, template: &str) -> Vec<ToolMatch> {
+        let t = template.trim().to_ascii_lowercase();
+        self.templates
+            .iter()
+            .filter(|(_, pat)| &t == pat || t.ends_with(&format!("/{pat}")))
+            .map(|(i, _)| self.hit(*i, Via::Template, template.to_string(), None))
+            .collect()
+    }
+
+    /// Removes leading assignments and wrapper commands.
+    fn unwrap(&self, words: &[String]) -> Vec<String> {
+        let mut w: Vec<String> = words.to_vec();
+        for _ in 0..6 {
+            while w.first().is_some_and(|x| is_assignment(x)) {
+                w.remove(0);
+            }
+            let mut changed = false;
+            for wrapper in &self.wrappers {
+                if starts_with_words(&w, wrapper) {
+                    w.drain(..wrapper.len());
+                    while w.first().is_some_and(|x| is_flag(x) || is_assignment(x)) {
+                        w.remove(0);
+                    }
+                    changed = true;
+                    break;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        w
+    }
+
+    fn installer_of(&self, words: &[String]) -> Option<String> {
+        for inst in &self.installers {
+            if inst.is_empty() {
+                continue;
+            }
+            let first_ok = words
+                .first()
+                .is_some_and(|f| command_name(f).eq_ignore_ascii_case(&inst[0]));
+            if !first_ok {
+                continue;
+            }
+            let rest: Vec<&String> = words[1..].iter().filter(|x| !is_flag(x)).collect();
+            if inst[1..]
+                .iter()
+                .zip(rest.iter())
+                .all(|(a, b)| a.eq_ignore_ascii_case(b))
+                && rest.len() >= inst.len() - 1
+            {
+                return Some(inst.join(" "));
+            }
+        }
+        None
+    }
+}
+
+fn split_words(s: &str) -> Vec<String> {
+    s.split_whitespace()
+        .map(|w| w.to_ascii_lowercase())
+        .collect()
+}
+
+fn starts_with_words(words: &[String], prefix: &[String]) -> bool {
+    words.len() > prefix.len()
+        && prefix.iter().enumerate().all(|(i, p)| {
+            let w = if i == 0 {
+                command_name(&words[i])
+            } else {
+                &words[i]
+            };
+            w.eq_ignore_ascii_case(p)
+        })
+}
+
+/// Pattern arguments must follow in order among the first arguments of the command
+/// (options may take values, as in `kubectl -n prod apply`); target runners such as
+/// `make` accept their targets in any position.
+fn args_match(pattern: &[String], args: &[&String], target_runner: bool) -> bool {
+    if pattern.is_empty() {
+        return true;
+    }
+    if target_runner {
+        return pattern
+            .iter()
+            .all(|p| args.iter().any(|a| a.eq_ignore_ascii_case(p)));
+    }
+    let window = &args[..args.len().min(pattern.len() + 1)];
+    let mut it = window.iter();
+    pattern
+        .iter()
+        .all(|p| it.any(|a| a.eq_ignore_ascii_case(p)))
+}
+
+fn has_arg(word: &str, wanted: &str) -> bool {
+    word.split_whitespace().any(|t| {
+        t == wanted
+            || (wanted.ends_with('=') && t.starts_with(wanted))
+            || t.starts_with(&format!("{wanted}="))
+    })
+}
+
+/// `docker.io/library/alpine:3@sha256:..` → `alpine`; `ghcr.io/x/y:1` → `ghcr.io/x/y`.
+pub fn normalise_image(image: &str) -> String {
+    let image = image.trim().trim_matches('"').trim_matches('\'');
+    let no_digest = image.split('@').next().unwrap_or(image);
+    // A tag is a `:` after the last `/` (a `:` before it is a registry port).
+    let no_tag = match no_digest.rfind(':') {
+        Some(i) if !no_digest[i..].contains('/') => &no_digest[..i],
+        _ => no_digest,
+    };
+    let mut s = no_tag.to_ascii_lowercase();
+    for prefix in ["docker.io/", "index.docker.io/", "registry-1.docker.io/"] {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            s = rest.to_string();
+        }
+    }
+    if let Some(rest) = s.strip_prefix("library/") {
+        s = rest.to_string();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> Catalog {
+        serde_saphyr::from_str(
+            r#"
+categories:
+  container-scan: {description: c, implies: [security-scan]}
+  security-scan: {description: s}
+  dependency-scan: {description: d, implies: [security-scan]}
+  test: {description: t}
+  publish: {description: p}
+  reproducible-build: {description: r}
+wrappers: [sudo, npx, "uv run", "python -m"]
+installers: ["pip install", "go install", curl]
+tools:
+  - {id: trivy, categories: [container-scan], run: [trivy], uses: [aquasecurity/trivy-action], images: [aquasec/trivy]}
+  - {id: cargo-audit, categories: [dependency-scan], run: ["cargo audit", cargo-audit]}
+  - {id: checkov, categories: [container-scan], run: [checkov]}
+  - {id: codeql, categories: [container-scan], run: [codeql], uses: [github/codeql-action/analyze]}
+  - {id: make-test, categories: [test], run: ["make test"]}
+  - {id: kubectl-apply, categories: [publish], run: ["kubectl apply"]}
+  - {id: docker-push-action, categories: [publish], uses: [docker/build-push-action], with: {push: "^(true|\\$\\{\\{.*\\}\\})$"}}
+  - {id: go-trimpath, categories: [reproducible-build], run: ["go build"], run_args: [-trimpath]}
+  - {id: pytest, categories: [test], run: [pytest]}
+"#,
+        )
+        .expect("catalog")
+    }
+
+    fn w(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    fn run_ids(m: &ToolMatcher, s: &str) -> Vec<(String, bool)> {
+        m.match_command(&w(s))
+            .into_iter()
+            .map(|t| (t.tool, t.excluded.is_none()))
+            .collect()
+    }
+
+    #[test]
+    fn commands_run_tools() {
+        let c = catalog();
+        let m = ToolMatcher::new(&c);
+        assert_eq!(
+            run_ids(&m, "./bin/trivy image app:1"),
+            vec![("trivy".into(), true)]
+        );
+        assert_eq!(run_ids(&m, "sudo trivy fs ."), vec![("trivy".into(), true)]);
+        assert_eq!(
+            run_ids(&m, "cargo +nightly audit --deny warnings"),
+            vec![("cargo-audit".into(), true)]
+        );
+        assert_eq!(
+            run_ids(&m, "make lint test"),
+            vec![("make-test".into(), true)]
+        );
+        assert_eq!(
+            run_ids(&m, "kubectl -n prod apply -f k8s/"),
+            vec![("kubectl-apply".into(), true)]
+        );
+        assert_eq!(
+            run_ids(&m, "uv run pytest -q"),
+            vec![("pytest".into(), true)]
+        );
+        assert_eq!(
+            run_ids(&m, "python -m pytest"),
+            vec![("pytest".into(), true)]
+        );
+        assert_eq!(
+            run_ids(&m, "docker run --rm -v x:/src aquasec/trivy:0.50 fs /src"),
+            vec![("trivy".into(), true)]
+        );
+        let t = &m.match_command(&w("trivy image x"))[0];
+        assert!(t.categories.contains(&"security-scan".to_string()));
+    }
+
+    #[test]
+    fn mentions_do_not_run_tools() {
+        let c = catalog();
+        let m = ToolMatcher::new(&c);
+        assert_eq!(
+            run_ids(&m, "pip install checkov"),
+            vec![("checkov".into(), false)]
+        );
+        assert_eq!(
+            run_ids(&m, "rm -rf /opt/hostedtoolcache/CodeQL"),
+            vec![("codeql".into(), false)]
+        );
+        assert_eq!(
+            run_ids(&m, "echo run\\ trivy"),
+            vec![("trivy".into(), false)]
+        );
+        assert!(run_ids(&m, "cargo build --release").is_empty());
+        assert!(run_ids(&m, "make build").is_empty());
+        assert!(run_ids(&m, "go build ./...").is_empty());
+        assert_eq!(
+            run_ids(&m, "go build -trimpath ./..."),
+            vec![("go-trimpath".into(), true)]
+        );
+    }
+
+    #[test]
+    fn uses_and_inputs() {
+        let c = catalog();
+        let m = ToolMatcher::new(&c);
+        let none = BTreeMap::new();
+        assert_eq!(
+            m.match_uses("aquasecurity/trivy-action@0.28.0", &none)
+                .len(),
+            1
+        );
+        assert_eq!(
+            m.match_uses("github/codeql-action/analyze@v3", &none).len(),
+            1
+        );
+        assert!(m
+            .match_uses("github/codeql-action-extra@v3", &none)
+            .is_empty());
+        assert!(m
+            .match_uses("docker/build-push-action@v6", &none)
+            .is_empty());
+        let mut with = BTreeMap::new();
+        with.insert(
+            "push".to_string(),
+            "${{ github.event_name != 'pull_request' }}".to_string(),
+        );
+        assert_eq!(m.match_uses("docker/build-push-action@v6", &with).len(), 1);
+        with.insert("push".to_string(), "false".to_string());
+        assert!(m
+            .match_uses("docker/build-push-action@v6", &with)
+            .is_empty());
+        assert_eq!(
+            m.match_uses("docker://aquasec/trivy:latest", &none).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn image_names() {
+        assert_eq!(
+            normalise_image("docker.io/library/alpine:3.20@sha256:abc"),
+            "alpine"
+        );
+        assert_eq!(
+            normalise_image("registry:5000/team/app"),
+            "registry:5000/team/app"
+        );
+        assert_eq!(normalise_image("ghcr.io/x/y:1"), "ghcr.io/x/y");
+    }
+}

@@ -1,0 +1,119 @@
+//! The tool catalog: which tools exist, what they are (container scanner, linter, SBOM
+//! generator, signer...) and how to recognise their use in a pipeline. The data lives in
+//! `rules/catalog/*.yaml`; this module only holds its shape.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Catalog {
+    /// Category id → its description and the broader categories it implies
+    /// (`container-scan` implies `security-scan`).
+    #[serde(default)]
+    pub categories: BTreeMap<String, CategorySpec>,
+    /// Commands that run another command (`sudo`, `npx`, `uv run`, `python -m`): the
+    /// words after them are matched as a command of their own.
+    #[serde(default)]
+    pub wrappers: Vec<String>,
+    /// Commands that install tools: a tool named in their arguments is installed, not run.
+    #[serde(default)]
+    pub installers: Vec<String>,
+    #[serde(default)]
+    pub tools: Vec<ToolSpec>,
+    /// Which directories are never walked and which never count as evidence.
+    #[serde(default)]
+    pub paths: PathLists,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathLists {
+    /// Directory names not descended into at all (vendored and generated trees).
+    #[serde(default)]
+    pub prune: Vec<DirRule>,
+    /// Directory names whose files are read but whose facts never count (tests,
+    /// fixtures, examples); the report keeps them as excluded evidence.
+    #[serde(default)]
+    pub exclude: Vec<DirRule>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirRule {
+    pub dir: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategorySpec {
+    pub description: String,
+    #[serde(default)]
+    pub implies: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolSpec {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub categories: Vec<String>,
+    /// Command lines, as words: `trivy` matches any `trivy ...` command, `cargo audit`
+    /// matches `cargo audit` and `cargo +nightly audit --deny warnings`. The first word
+    /// is compared with the command's file name, so `./bin/trivy` is `trivy`.
+    #[serde(default)]
+    pub run: Vec<String>,
+    /// Required flags or arguments anywhere in the command (`-trimpath`); all must appear.
+    #[serde(default)]
+    pub run_args: Vec<String>,
+    /// Action, orb or step references (`aquasecurity/trivy-action`,
+    /// `github/codeql-action/analyze`); a reference matches when it equals the pattern
+    /// or continues it with `/`.
+    #[serde(default)]
+    pub uses: Vec<String>,
+    /// Required inputs of a matched `uses` step: input name → regex on its value.
+    #[serde(default)]
+    pub with: BTreeMap<String, String>,
+    /// Container images (without tag or digest) whose use as a job or step image, or
+    /// in `docker run`, is a use of the tool.
+    #[serde(default)]
+    pub images: Vec<String>,
+    /// Provider templates (GitLab `include: template:`) that run the tool.
+    #[serde(default)]
+    pub templates: Vec<String>,
+}
+
+impl Catalog {
+    /// A category and all the categories it implies, transitively, sorted.
+    pub fn expand_categories<'a>(&self, cats: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut stack: Vec<String> = cats.into_iter().cloned().collect();
+        while let Some(c) = stack.pop() {
+            if out.contains(&c) {
+                continue;
+            }
+            if let Some(spec) = self.categories.get(&c) {
+                stack.extend(spec.implies.iter().cloned());
+            }
+            out.push(c);
+        }
+        out.sort();
+        out
+    }
+
+    /// Adds another catalog file's entries to this one.
+    pub fn merge(&mut self, other: Catalog) {
+        self.categories.extend(other.categories);
+        self.wrappers.extend(other.wrappers);
+        self.installers.extend(other.installers);
+        self.tools.extend(other.tools);
+        self.paths.prune.extend(other.paths.prune);
+        self.paths.exclude.extend(other.paths.exclude);
+    }
+
+    pub fn tool(&self, id: &str) -> Option<&ToolSpec> {
+        self.tools.iter().find(|t| t.id == id)
+    }
+}
