@@ -6,7 +6,7 @@ pub mod history;
 pub mod inventory;
 pub mod shell;
 pub mod tools;
-pub mod yaml;
+pub use cnmm_model::yaml;
 
 use cnmm_model::{
     attr, AttrType, Catalog, Diagnostic, Fact, FactKindSpec, FactSource, HistorySummary, Location,

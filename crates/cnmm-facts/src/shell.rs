@@ -220,7 +220,8 @@ impl<'a> Lexer<'a> {
                     let inner: String = self.chars[start..i.saturating_sub(1).max(start)]
                         .iter()
                         .collect();
-                    for c in self.chars[self.pos..i].to_vec() {
+                    let chunk: Vec<char> = self.chars[self.pos..i].to_vec();
+                    for c in chunk {
                         self.push_char(c);
                     }
                     self.pos = i;

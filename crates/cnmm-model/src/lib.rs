@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod diagnostic;
 pub mod fact;
 pub mod text;
+pub mod yaml;
 
 pub use assessment::*;
 pub use catalog::{Catalog, CategorySpec, DirRule, PathLists, ToolSpec};

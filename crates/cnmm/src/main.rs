@@ -1,1 +1,5 @@
-fn main() {}
+//! The `cnmm` binary: a thin shell over the library crates.
+
+fn main() {
+    std::process::exit(cnmm::run());
+}

@@ -95,7 +95,7 @@ fn classify(path: &str) -> Option<(&'static str, Option<&'static str>)> {
     {
         return Some(("release-doc", None));
     }
-    if is_doc && lower == "readme.md" && (dir == "release" || dir.ends_with("/release")) {
+    if is_doc && lower == "readme.md" && dir == "release" {
         return Some(("release-doc", None));
     }
     if is_doc && (dir == "docs" || dir.starts_with("docs/")) && lower.contains("releas") {
@@ -179,10 +179,10 @@ impl Extractor for Governance {
                 }
                 fact.set("rules", rules);
             }
-            "contributing" | "pr-template" | "security-policy" | "release-doc" => {
-                if text.trim().is_empty() {
-                    fact = fact.excluded("the file is empty");
-                }
+            "contributing" | "pr-template" | "security-policy" | "release-doc"
+                if text.trim().is_empty() =>
+            {
+                fact = fact.excluded("the file is empty");
             }
             "dependabot" => {
                 let parsed = yaml::parse(text, yaml::Limits::default());

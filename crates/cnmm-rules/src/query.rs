@@ -1,0 +1,176 @@
+//! Evidence queries: what a rule asks of the facts.
+//!
+//! ```yaml
+//! evidence:
+//!   any:
+//!     - fact: tool.use                 # a fact kind
+//!       where:                         # attribute conditions, all must hold
+//!         categories: {in: [sast, secret-scan]}
+//!         automatic: true
+//!       min: 1                         # how many distinct facts (default 1)
+//!       distinct: path                 # count distinct paths (or an attribute)
+//!     - criterion: S2                  # another criterion passes
+//!     - file: {glob: ["**/*.rego"], content: "deny\\["}
+//!     - not: {...}
+//!     - all: [...]
+//! ```
+
+use cnmm_model::{AttrValue, Fact};
+use regex::Regex;
+
+#[derive(Debug, Clone)]
+pub enum Query {
+    Any(Vec<Query>),
+    All(Vec<Query>),
+    Not(Box<Query>),
+    Fact(FactQuery),
+    Criterion(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct FactQuery {
+    pub kind: String,
+    pub conds: Vec<(String, Cond)>,
+    pub min: usize,
+    /// Count distinct values of this (`path` or an attribute) instead of facts.
+    pub distinct: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Cond {
+    Eq(Scalar),
+    In(Vec<String>),
+    NotIn(Vec<String>),
+    Matches(Regex),
+    NotMatches(Regex),
+    Cmp(CmpOp, f64),
+    Exists(bool),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    Bool(bool),
+    Num(f64),
+    Str(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+impl Cond {
+    /// Whether the attribute value (absent = `None`) satisfies the condition.
+    pub fn holds(&self, v: Option<&AttrValue>) -> bool {
+        match self {
+            Cond::Exists(want) => v.is_some() == *want,
+            Cond::Eq(s) => match (s, v) {
+                (_, None) => matches!(s, Scalar::Bool(false)),
+                (Scalar::Bool(b), Some(AttrValue::Bool(x))) => b == x,
+                (Scalar::Num(n), Some(x)) => x.as_f64().is_some_and(|x| (x - n).abs() < 1e-9),
+                (Scalar::Str(s), Some(AttrValue::Str(x))) => s == x,
+                (Scalar::Str(s), Some(AttrValue::List(l))) => l.iter().any(|x| x == s),
+                _ => false,
+            },
+            Cond::In(set) => match v {
+                Some(AttrValue::Str(x)) => set.iter().any(|s| s == x),
+                Some(AttrValue::List(l)) => l.iter().any(|x| set.contains(x)),
+                _ => false,
+            },
+            Cond::NotIn(set) => match v {
+                None => true,
+                Some(AttrValue::Str(x)) => !set.iter().any(|s| s == x),
+                Some(AttrValue::List(l)) => !l.iter().any(|x| set.contains(x)),
+                _ => true,
+            },
+            Cond::Matches(re) => match v {
+                Some(AttrValue::Str(x)) => re.is_match(x),
+                Some(AttrValue::List(l)) => l.iter().any(|x| re.is_match(x)),
+                _ => false,
+            },
+            Cond::NotMatches(re) => match v {
+                None => true,
+                Some(AttrValue::Str(x)) => !re.is_match(x),
+                Some(AttrValue::List(l)) => !l.iter().any(|x| re.is_match(x)),
+                _ => true,
+            },
+            Cond::Cmp(op, n) => match v.and_then(AttrValue::as_f64) {
+                None => false,
+                Some(x) => match op {
+                    CmpOp::Gt => x > *n,
+                    CmpOp::Gte => x >= *n,
+                    CmpOp::Lt => x < *n,
+                    CmpOp::Lte => x <= *n,
+                },
+            },
+        }
+    }
+}
+
+impl FactQuery {
+    pub fn matches(&self, f: &Fact) -> bool {
+        f.kind == self.kind && self.conds.iter().all(|(k, c)| c.holds(f.attrs.get(k)))
+    }
+
+    /// The key counted for `min` (distinct paths or attribute values, else the fact).
+    pub fn count_key(&self, f: &Fact) -> String {
+        match self.distinct.as_deref() {
+            Some("path") => f.location.path.clone(),
+            Some("dir") => match f.location.path.rfind('/') {
+                Some(i) => f.location.path[..i].to_string(),
+                None => String::new(),
+            },
+            Some(a) => match f.attrs.get(a) {
+                Some(AttrValue::Str(s)) => s.clone(),
+                Some(other) => format!("{other:?}"),
+                None => String::new(),
+            },
+            None => format!("{}:{:?}:{}", f.location.path, f.location.line, f.detail),
+        }
+    }
+}
+
+impl Query {
+    /// Ids of the criteria this query refers to.
+    pub fn criteria(&self, out: &mut Vec<String>) {
+        match self {
+            Query::Any(qs) | Query::All(qs) => qs.iter().for_each(|q| q.criteria(out)),
+            Query::Not(q) => q.criteria(out),
+            Query::Criterion(id) => out.push(id.clone()),
+            Query::Fact(_) => {}
+        }
+    }
+
+    /// Fact kinds this query reads.
+    pub fn kinds(&self, out: &mut Vec<String>) {
+        match self {
+            Query::Any(qs) | Query::All(qs) => qs.iter().for_each(|q| q.kinds(out)),
+            Query::Not(q) => q.kinds(out),
+            Query::Fact(f) => out.push(f.kind.clone()),
+            Query::Criterion(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conditions() {
+        let list = AttrValue::List(vec!["sast".into(), "security-scan".into()]);
+        assert!(Cond::Eq(Scalar::Str("sast".into())).holds(Some(&list)));
+        assert!(Cond::In(vec!["x".into(), "sast".into()]).holds(Some(&list)));
+        assert!(!Cond::NotIn(vec!["sast".into()]).holds(Some(&list)));
+        assert!(Cond::Cmp(CmpOp::Gte, 6.0).holds(Some(&AttrValue::Int(6))));
+        assert!(!Cond::Cmp(CmpOp::Gt, 6.0).holds(Some(&AttrValue::Int(6))));
+        assert!(!Cond::Cmp(CmpOp::Gt, 6.0).holds(None));
+        assert!(Cond::Eq(Scalar::Bool(false)).holds(None));
+        assert!(Cond::Exists(false).holds(None));
+        let re = Regex::new("(?i)prod").expect("re");
+        assert!(Cond::Matches(re).holds(Some(&AttrValue::Str("Production".into()))));
+    }
+}

@@ -1,0 +1,90 @@
+//! Command-line definitions (clap).
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cnmm",
+    version,
+    about = "Infer where a repository stands on the CNCF Cloud Native Maturity Model (Process), with evidence",
+    long_about = "cnmm reads a repository's CI configs, deployment artifacts, governance files and git \
+history, and infers its level (1-5) on each Process section of the CNCF Cloud Native Maturity \
+Model: Process, Audit and Logs, CI/CD, Change Control and Security. Every verdict cites file:line \
+evidence; every missing criterion says what to do next."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan a repository and report its levels.
+    Scan(ScanArgs),
+    /// List, show or validate rules.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+    /// Explain a section (process, audit_logs, ci_cd, change_control, security) or a
+    /// criterion (P2a, S5b...): what each level means and what evidence counts.
+    Explain {
+        target: String,
+        /// Extra rule directories (as for `scan --rules`).
+        #[arg(long = "rules", value_name = "DIR")]
+        rules: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List every rule: id, section, level, title.
+    List {
+        #[arg(long = "rules", value_name = "DIR")]
+        rules: Vec<PathBuf>,
+    },
+    /// Show one rule in full.
+    Show {
+        id: String,
+        #[arg(long = "rules", value_name = "DIR")]
+        rules: Vec<PathBuf>,
+    },
+    /// Check a directory of custom rules; exit 2 with file:line errors if invalid.
+    Validate { dir: PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// The repository to scan (its root directory).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Output format.
+    #[arg(long, short = 'f', default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when below a target: a level for every section (`3`), or per section
+    /// (`security=4,ci_cd=3`).
+    #[arg(long, value_name = "N|SECTION=N,...")]
+    pub fail_below: Option<String>,
+    /// Add or override rules by id from a directory of rule files (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Configuration file (default: `.cnmm.yml` in the scanned repository, if present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Do not read the git history (history criteria become `unknown`).
+    #[arg(long)]
+    pub no_history: bool,
+    /// Length of the history window in days (ending at HEAD's commit date).
+    #[arg(long, value_name = "DAYS", default_value_t = 365)]
+    pub history_window: u32,
+    /// Worker threads (default: the number of CPUs).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Show every evidence item and diagnostic in the text report.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}

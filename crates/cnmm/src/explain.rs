@@ -1,0 +1,129 @@
+//! `cnmm rules list|show|validate` and `cnmm explain SECTION|ID`: the rule data, read
+//! from the same files the scanner uses.
+
+use crate::cli::RulesCommand;
+use crate::scan::load_rules;
+use crate::{UserError, EXIT_OK};
+use cnmm_model::{level_name, SectionId};
+use cnmm_rules::{Rule, RuleSet};
+use std::fmt::Write;
+use std::path::PathBuf;
+
+pub fn rules(cmd: &RulesCommand) -> Result<i32, UserError> {
+    match cmd {
+        RulesCommand::List { rules } => {
+            let (set, _) = load_rules(rules)?;
+            print!("{}", list(&set));
+            Ok(EXIT_OK)
+        }
+        RulesCommand::Show { id, rules } => {
+            let (set, _) = load_rules(rules)?;
+            let rule = set.rule(id).ok_or_else(|| unknown_rule(id))?;
+            print!("{}", show(rule));
+            Ok(EXIT_OK)
+        }
+        RulesCommand::Validate { dir } => {
+            let kinds = cnmm_facts::extractors::fact_kinds();
+            let mut set = RuleSet::builtin(&kinds)?;
+            let before = set.rules.len();
+            set.overlay_dir(dir, &kinds)?;
+            let added = set.rules.len() - before;
+            println!(
+                "{}: valid ({} new rules; the rest override built-in ids)",
+                dir.display(),
+                added
+            );
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+fn unknown_rule(id: &str) -> UserError {
+    UserError(format!(
+        "no rule with id `{id}`; `cnmm rules list` shows the ids"
+    ))
+}
+
+pub fn list(set: &RuleSet) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{:<5} {:<15} {:<5} TITLE", "ID", "SECTION", "LEVEL");
+    for r in &set.rules {
+        let _ = writeln!(
+            o,
+            "{:<5} {:<15} {:<5} {}",
+            r.id,
+            r.section.as_str(),
+            r.level,
+            r.title
+        );
+    }
+    o
+}
+
+pub fn show(r: &Rule) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{} — {}", r.id, r.title);
+    let _ = writeln!(
+        o,
+        "Section: {} · Level {} ({}) · Defined in {}",
+        r.section.title(),
+        r.level,
+        level_name(r.level),
+        r.origin
+    );
+    let _ = writeln!(o);
+    let _ = writeln!(o, "{}", r.rationale.trim());
+    let _ = writeln!(o);
+    let _ = writeln!(o, "What to do:");
+    for l in r.remediation.trim_end().lines() {
+        let _ = writeln!(o, "  {l}");
+    }
+    if let Some(na) = &r.not_applicable {
+        let _ = writeln!(o);
+        let _ = writeln!(o, "Not applicable when: {na}");
+    }
+    if !r.references.is_empty() {
+        let _ = writeln!(o);
+        let _ = writeln!(o, "References:");
+        for x in &r.references {
+            let _ = writeln!(o, "  {x}");
+        }
+    }
+    o
+}
+
+pub fn explain(target: &str, dirs: &[PathBuf]) -> Result<i32, UserError> {
+    let (set, _) = load_rules(dirs)?;
+    if let Some(r) = set.rule(target) {
+        print!("{}", show(r));
+        return Ok(EXIT_OK);
+    }
+    let Some(sid) = SectionId::parse(target) else {
+        return Err(UserError(format!(
+            "`{target}` is neither a section (process, audit_logs, ci_cd, change_control, security) nor a criterion id; `cnmm rules list` shows the ids"
+        )));
+    };
+    let mut o = String::new();
+    let _ = writeln!(o, "{} — levels are cumulative: a level is reached when every criterion of it and of the levels below is met.", sid.title());
+    let _ = writeln!(
+        o,
+        "  Level 1 ({}): the floor every repository starts at.",
+        level_name(1)
+    );
+    for l in 2..=5u8 {
+        let _ = writeln!(o, "  Level {l} ({}):", level_name(l));
+        for r in set
+            .rules
+            .iter()
+            .filter(|r| r.section == sid && r.level == l)
+        {
+            let _ = writeln!(o, "    {:<4} {}", r.id, r.title);
+        }
+    }
+    let _ = writeln!(
+        o,
+        "`cnmm explain <ID>` shows what evidence counts for a criterion."
+    );
+    print!("{o}");
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,51 @@
+//! The command line: argument parsing, configuration, exit codes. The work is done by
+//! `cnmm-facts` (facts), `cnmm-rules` (verdicts) and `cnmm-report` (output).
+//!
+//! Exit codes: 0 success (and at or above the target), 1 below the target, 2 usage,
+//! configuration, rule or input error.
+
+pub mod cli;
+pub mod config;
+pub mod explain;
+pub mod gate;
+pub mod scan;
+
+use clap::Parser;
+use std::fmt;
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_BELOW_TARGET: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+
+/// An error in the user's own input (flags, config, custom rules, path): exit 2.
+#[derive(Debug)]
+pub struct UserError(pub String);
+
+impl fmt::Display for UserError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<Vec<cnmm_rules::LoadError>> for UserError {
+    fn from(errs: Vec<cnmm_rules::LoadError>) -> Self {
+        let lines: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        UserError(lines.join("\n"))
+    }
+}
+
+pub fn run() -> i32 {
+    let args = cli::Cli::parse();
+    let result = match args.command {
+        cli::Command::Scan(a) => scan::run(&a),
+        cli::Command::Rules { command } => explain::rules(&command),
+        cli::Command::Explain { target, rules } => explain::explain(&target, &rules),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("cnmm: error: {e}");
+            EXIT_USAGE
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! `cnmm scan`: facts → verdicts → report, and the CI gate.
+
+use crate::cli::ScanArgs;
+use crate::config;
+use crate::gate::{self, Targets};
+use crate::{UserError, EXIT_BELOW_TARGET, EXIT_OK};
+use cnmm_facts::{FilePattern, ScanOptions};
+use cnmm_model::{Assessment, FactKindSpec, Tool, SCHEMA_VERSION};
+use cnmm_rules::{RuleSet, Waiver};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// Loads the built-in rules plus extra rule directories.
+pub fn load_rules(dirs: &[PathBuf]) -> Result<(RuleSet, Vec<FactKindSpec>), UserError> {
+    let kinds = cnmm_facts::extractors::fact_kinds();
+    let mut set = RuleSet::builtin(&kinds).map_err(|e| {
+        UserError(format!(
+            "the built-in rules are invalid (a bug in this build):\n{}",
+            UserError::from(e)
+        ))
+    })?;
+    for d in dirs {
+        set.overlay_dir(d, &kinds)?;
+    }
+    Ok((set, kinds))
+}
+
+/// Everything a scan needs besides the path.
+pub struct Settings {
+    pub threads: Option<usize>,
+    pub history: bool,
+    pub history_window: u32,
+    pub config: Option<PathBuf>,
+    pub rule_dirs: Vec<PathBuf>,
+}
+
+/// Scans `root` and returns the assessment and the configuration used.
+pub fn assess(root: &Path, s: &Settings) -> Result<(Assessment, config::Config), UserError> {
+    if !root.exists() {
+        return Err(UserError(format!(
+            "{} does not exist; pass the path of a repository checkout",
+            root.display()
+        )));
+    }
+    if !root.is_dir() {
+        return Err(UserError(format!(
+            "{} is not a directory; pass the root directory of a repository",
+            root.display()
+        )));
+    }
+    let loaded = config::load(root, s.config.as_deref())?;
+    let cfg = loaded.config;
+    let mut dirs = s.rule_dirs.clone();
+    if let Some(cfg_path) = &loaded.path {
+        let base = cfg_path.parent().unwrap_or(root);
+        dirs.extend(cfg.rules.iter().map(|r| base.join(r)));
+    }
+    let (rules, kinds) = load_rules(&dirs)?;
+    for w in &cfg.waivers {
+        if rules.rule(&w.criterion).is_none() {
+            return Err(UserError(format!(
+                "{}: waiver names unknown criterion `{}`; `cnmm rules list` shows the ids",
+                config::DEFAULT_NAME,
+                w.criterion
+            )));
+        }
+    }
+    let mut opts = ScanOptions::new(root);
+    if let Some(j) = s.threads {
+        if j == 0 {
+            return Err(UserError("--jobs must be at least 1".into()));
+        }
+        opts.threads = j;
+    }
+    opts.history.enabled = s.history;
+    if s.history_window == 0 {
+        return Err(UserError("--history-window must be at least 1 day".into()));
+    }
+    opts.history.window_days = s.history_window;
+    opts.user_excludes = cfg.exclude.clone();
+    opts.file_patterns = rules
+        .file_queries
+        .iter()
+        .map(|q| FilePattern {
+            key: q.key.clone(),
+            globs: q.globs.clone(),
+            content: q.content.clone(),
+        })
+        .collect();
+    let result = cnmm_facts::scan(&opts, &rules.catalog).map_err(UserError)?;
+    let today = config::today();
+    let waivers: Vec<Waiver> = cfg
+        .waivers
+        .iter()
+        .map(|w| Waiver {
+            criterion: w.criterion.clone(),
+            reason: w.reason.clone(),
+            expires: w.expires.clone(),
+            expired: w.expires.as_str() < today.as_str(),
+        })
+        .collect();
+    let input = cnmm_rules::Input {
+        facts: &result.facts,
+        kinds: &kinds,
+        unavailable: &result.unavailable,
+        waivers: &waivers,
+    };
+    let (sections, summary) = cnmm_rules::evaluate(&rules, &input);
+    let mut diagnostics = result.diagnostics;
+    for w in waivers.iter().filter(|w| w.expired) {
+        diagnostics.push(cnmm_model::Diagnostic::error(
+            config::DEFAULT_NAME,
+            None,
+            format!(
+                "the waiver for {} expired on {}; renew it with a new date or meet the criterion",
+                w.criterion, w.expires
+            ),
+        ));
+    }
+    diagnostics.sort();
+    Ok((
+        Assessment {
+            schema_version: SCHEMA_VERSION.to_string(),
+            tool: Tool {
+                name: "cnmm".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+            target: result.target,
+            summary,
+            sections,
+            history: result.history,
+            diagnostics,
+        },
+        cfg,
+    ))
+}
+
+pub fn run(a: &ScanArgs) -> Result<i32, UserError> {
+    // Targets are checked before the scan so a typo fails fast.
+    let cli_targets = a.fail_below.as_deref().map(Targets::parse).transpose()?;
+    let format = cnmm_report::Format::parse(&a.format)
+        .ok_or_else(|| UserError(format!("unknown format `{}`", a.format)))?;
+    let settings = Settings {
+        threads: a.jobs,
+        history: !a.no_history,
+        history_window: a.history_window,
+        config: a.config.clone(),
+        rule_dirs: a.rules.clone(),
+    };
+    let (assessment, cfg) = assess(&a.path, &settings)?;
+    let to_terminal = a.output.is_none() && std::io::stdout().is_terminal();
+    let opts = cnmm_report::Options {
+        color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        verbose: a.verbose,
+    };
+    let out = cnmm_report::render(format, &assessment, &opts);
+    match &a.output {
+        Some(p) => std::fs::write(p, out.as_bytes())
+            .map_err(|e| UserError(format!("cannot write the report to {}: {e}", p.display())))?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`cnmm scan | head`) is not an error worth a message.
+            let _ = stdout.write_all(out.as_bytes());
+            let _ = stdout.flush();
+        }
+    }
+    let targets = cli_targets.unwrap_or_else(|| Targets::from_config(&cfg.targets));
+    if targets.is_empty() {
+        return Ok(EXIT_OK);
+    }
+    let mut failed = gate::failures(&assessment, &targets);
+    let today = config::today();
+    for w in cfg
+        .waivers
+        .iter()
+        .filter(|w| w.expires.as_str() < today.as_str())
+    {
+        failed.push(format!(
+            "the waiver for {} in {} expired on {}",
+            w.criterion,
+            config::DEFAULT_NAME,
+            w.expires
+        ));
+    }
+    if failed.is_empty() {
+        Ok(EXIT_OK)
+    } else {
+        for f in &failed {
+            eprintln!("cnmm: below target: {f}");
+        }
+        Ok(EXIT_BELOW_TARGET)
+    }
+}
