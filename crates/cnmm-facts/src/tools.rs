@@ -359,13 +359,22 @@ fn args_match(pattern: &[String], args: &[&String], target_runner: bool) -> bool
     if target_runner {
         return pattern
             .iter()
-            .all(|p| args.iter().any(|a| a.eq_ignore_ascii_case(p)));
+            .all(|p| args.iter().any(|a| word_matches(p, a)));
     }
     let window = &args[..args.len().min(pattern.len() + 1)];
     let mut it = window.iter();
-    pattern
-        .iter()
-        .all(|p| it.any(|a| a.eq_ignore_ascii_case(p)))
+    pattern.iter().all(|p| it.any(|a| word_matches(p, a)))
+}
+
+/// A pattern word matches an argument case-insensitively; a trailing `*` matches any
+/// continuation (`test*` matches `test-coverage`, `tests`).
+fn word_matches(pattern: &str, arg: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => arg
+            .get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix)),
+        None => arg.eq_ignore_ascii_case(pattern),
+    }
 }
 
 fn has_arg(word: &str, wanted: &str) -> bool {
@@ -418,7 +427,7 @@ tools:
   - {id: cargo-audit, categories: [dependency-scan], run: ["cargo audit", cargo-audit]}
   - {id: checkov, categories: [container-scan], run: [checkov]}
   - {id: codeql, categories: [container-scan], run: [codeql], uses: [github/codeql-action/analyze]}
-  - {id: make-test, categories: [test], run: ["make test"]}
+  - {id: make-test, categories: [test], run: ["make test", "make test-*"]}
   - {id: kubectl-apply, categories: [publish], run: ["kubectl apply"]}
   - {id: docker-push-action, categories: [publish], uses: [docker/build-push-action], with: {push: "^(true|\\$\\{\\{.*\\}\\})$"}}
   - {id: go-trimpath, categories: [reproducible-build], run: ["go build"], run_args: [-trimpath]}

@@ -221,8 +221,8 @@ impl Extractor for Governance {
             "renovate" => {
                 if text.trim().is_empty() {
                     fact = fact.excluded("the Renovate config is empty");
-                } else if text.contains("\"enabled\": false") || text.contains("enabled: false") {
-                    fact = fact.excluded("Renovate is disabled (`enabled: false`)");
+                } else if renovate_disabled(text) {
+                    fact = fact.excluded("Renovate is disabled (top-level `enabled: false`)");
                 }
             }
             "branch-protection" => {
@@ -264,6 +264,24 @@ impl Extractor for Governance {
         }
         out.facts.push(fact);
     }
+}
+
+/// Whether a Renovate config turns Renovate off as a whole. Only the top-level
+/// `enabled` counts: `packageRules` routinely disable single packages.
+fn renovate_disabled(text: &str) -> bool {
+    // JSON5 configs: drop whole-line comments and trailing commas, then read as JSON. A
+    // config that still does not parse is taken as enabled (its presence is the evidence).
+    static TRAILING_COMMA: OnceLock<Regex> = OnceLock::new();
+    let uncommented: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let cleaned = TRAILING_COMMA
+        .get_or_init(|| Regex::new(r",(\s*[}\]])").expect("static regex"))
+        .replace_all(&uncommented, "$1");
+    serde_json::from_str::<serde_json::Value>(&cleaned)
+        .is_ok_and(|v| v.get("enabled") == Some(&serde_json::Value::Bool(false)))
 }
 
 fn describe(kind: &str, tool: Option<&str>, path: &str) -> String {
@@ -308,6 +326,20 @@ mod tests {
             Some(("release-tooling", Some("goreleaser")))
         );
         assert_eq!(classify("CHANGELOG.md"), Some(("changelog", None)));
+    }
+
+    #[test]
+    fn renovate_disabled_only_at_top_level() {
+        assert!(renovate_disabled("{\"extends\": [], \"enabled\": false}"));
+        assert!(!renovate_disabled(
+            "{\"packageRules\": [{\"matchPackageNames\": [\"x\"], \"enabled\": false}]}"
+        ));
+        assert!(!renovate_disabled(
+            "{\"extends\": [\"config:recommended\"]}"
+        ));
+        assert!(renovate_disabled(
+            "{\n  // off for now\n  \"enabled\": false,\n}\n"
+        ));
     }
 
     #[test]
