@@ -5,5 +5,6 @@ mod support;
 
 mod cli;
 mod criteria;
+mod docs;
 mod history;
 mod schema;

@@ -133,7 +133,89 @@ impl FactQuery {
     }
 }
 
+impl Cond {
+    fn describe(&self, attr: &str) -> String {
+        match self {
+            Cond::Eq(Scalar::Bool(b)) => format!("{attr} = {b}"),
+            Cond::Eq(Scalar::Num(n)) => format!("{attr} = {n}"),
+            Cond::Eq(Scalar::Str(s)) => format!("{attr} = {s}"),
+            Cond::In(v) => format!("{attr} in ({})", v.join(", ")),
+            Cond::NotIn(v) => format!("{attr} not in ({})", v.join(", ")),
+            Cond::Matches(re) => format!("{attr} matches /{}/", re.as_str()),
+            Cond::NotMatches(re) => format!("{attr} does not match /{}/", re.as_str()),
+            Cond::Cmp(op, n) => {
+                let o = match op {
+                    CmpOp::Gt => ">",
+                    CmpOp::Gte => "≥",
+                    CmpOp::Lt => "<",
+                    CmpOp::Lte => "≤",
+                };
+                format!("{attr} {o} {n}")
+            }
+            Cond::Exists(true) => format!("{attr} is set"),
+            Cond::Exists(false) => format!("{attr} is not set"),
+        }
+    }
+}
+
 impl Query {
+    /// A readable rendering of the query, for docs and `cnmm explain`.
+    pub fn describe(&self, indent: usize) -> String {
+        let pad = "  ".repeat(indent);
+        match self {
+            Query::Any(qs) | Query::All(qs) => {
+                let head = if matches!(self, Query::Any(_)) {
+                    "any of"
+                } else {
+                    "all of"
+                };
+                let mut s = format!("{pad}- {head}:\n");
+                for q in qs {
+                    s.push_str(&q.describe(indent + 1));
+                }
+                s
+            }
+            Query::Not(q) => format!("{pad}- none of:\n{}", q.describe(indent + 1)),
+            Query::Criterion(id) => format!("{pad}- criterion {id} passes\n"),
+            Query::Fact(f) if f.kind == "file.match" => {
+                let key = f.conds.iter().find_map(|(_, c)| match c {
+                    Cond::Eq(Scalar::Str(k)) => Some(k.as_str()),
+                    _ => None,
+                });
+                let (globs, content) = key.and_then(|k| k.split_once('|')).unwrap_or(("?", ""));
+                let mut s = format!("{pad}- a file matching `{globs}`");
+                if !content.is_empty() {
+                    s.push_str(&format!(" whose content matches `{content}`"));
+                }
+                if f.min > 1 {
+                    s.push_str(&format!(
+                        " (at least {} distinct {})",
+                        f.min,
+                        f.distinct.as_deref().unwrap_or("files")
+                    ));
+                }
+                s.push('\n');
+                s
+            }
+            Query::Fact(f) => {
+                let conds: Vec<String> = f.conds.iter().map(|(a, c)| c.describe(a)).collect();
+                let mut s = format!("{pad}- a `{}` fact", f.kind);
+                if !conds.is_empty() {
+                    s.push_str(&format!(" where {}", conds.join(", ")));
+                }
+                if f.min > 1 {
+                    s.push_str(&format!(
+                        " (at least {} distinct {})",
+                        f.min,
+                        f.distinct.as_deref().unwrap_or("facts")
+                    ));
+                }
+                s.push('\n');
+                s
+            }
+        }
+    }
+
     /// Ids of the criteria this query refers to.
     pub fn criteria(&self, out: &mut Vec<String>) {
         match self {

@@ -78,6 +78,9 @@ pub fn show(r: &Rule) -> String {
     for l in r.remediation.trim_end().lines() {
         let _ = writeln!(o, "  {l}");
     }
+    let _ = writeln!(o);
+    let _ = writeln!(o, "Evidence that counts:");
+    o.push_str(&r.evidence.describe(1));
     if let Some(na) = &r.not_applicable {
         let _ = writeln!(o);
         let _ = writeln!(o, "Not applicable when: {na}");
@@ -126,4 +129,73 @@ pub fn explain(target: &str, dirs: &[PathBuf]) -> Result<i32, UserError> {
     );
     print!("{o}");
     Ok(EXIT_OK)
+}
+
+/// `docs/rules.md`: every criterion with its rationale, evidence query and remediation,
+/// generated from the rule files (a test keeps the checked-in file in sync).
+pub fn rules_markdown(set: &RuleSet) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "# cnmm rules");
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "Generated from `rules/` by `CNMM_BLESS=1 cargo test --test e2e docs`; do not edit by hand."
+    );
+    let _ = writeln!(
+        o,
+        "Levels are cumulative: a section is at level N when every criterion of levels 2..N passes."
+    );
+    for sid in SectionId::ALL {
+        let _ = writeln!(o);
+        let _ = writeln!(o, "## {}", sid.title());
+        let _ = writeln!(o);
+        let _ = writeln!(o, "| id | level | title |");
+        let _ = writeln!(o, "|---|---|---|");
+        for r in set.rules.iter().filter(|r| r.section == sid) {
+            let _ = writeln!(
+                o,
+                "| [{}](#{}) | {} ({}) | {} |",
+                r.id,
+                r.id.to_ascii_lowercase(),
+                r.level,
+                level_name(r.level),
+                r.title
+            );
+        }
+        for r in set.rules.iter().filter(|r| r.section == sid) {
+            let _ = writeln!(o);
+            let _ = writeln!(o, "### {}", r.id);
+            let _ = writeln!(o);
+            let _ = writeln!(
+                o,
+                "**{}** — level {} ({}), `{}`",
+                r.title,
+                r.level,
+                level_name(r.level),
+                r.origin
+            );
+            let _ = writeln!(o);
+            let _ = writeln!(o, "{}", r.rationale.trim());
+            let _ = writeln!(o);
+            let _ = writeln!(o, "Evidence that counts:");
+            let _ = writeln!(o);
+            o.push_str(&r.evidence.describe(0));
+            if let Some(na) = &r.not_applicable {
+                let _ = writeln!(o);
+                let _ = writeln!(o, "Not applicable when {na}.");
+            }
+            let _ = writeln!(o);
+            let _ = writeln!(o, "What to do:");
+            let _ = writeln!(o);
+            let _ = writeln!(o, "```");
+            let _ = writeln!(o, "{}", r.remediation.trim_end());
+            let _ = writeln!(o, "```");
+            if !r.references.is_empty() {
+                let _ = writeln!(o);
+                let refs: Vec<String> = r.references.iter().map(|x| format!("<{x}>")).collect();
+                let _ = writeln!(o, "References: {}", refs.join(", "));
+            }
+        }
+    }
+    o
 }
