@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod adversarial;
 mod cli;
 mod criteria;
 mod docs;

@@ -1,0 +1,268 @@
+//! Hostile inputs, built at test time: each must finish quickly with a diagnostic and a
+//! complete report, never a crash, a hang, or a raw escape sequence on the terminal.
+
+use crate::support::{assess, build_history, criterion, materialise, History};
+use assert_cmd::Command;
+use cnmm_model::Status;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn p2a_met(root: &Path) {
+    let a = assess(root);
+    assert_eq!(
+        criterion(&a, "P2a").status,
+        Status::Met,
+        "{:?}",
+        a.diagnostics
+    );
+}
+
+fn scan_json(root: &Path) -> serde_json::Value {
+    let out = Command::cargo_bin("cnmm")
+        .expect("bin")
+        .args(["scan", "--format", "json"])
+        .arg(root)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+fn has_diag(v: &serde_json::Value, path: &str, needle: &str) -> bool {
+    v["diagnostics"].as_array().is_some_and(|ds| {
+        ds.iter().any(|d| {
+            d["path"].as_str().is_some_and(|p| p.contains(path))
+                && d["message"].as_str().is_some_and(|m| m.contains(needle))
+        })
+    })
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_are_never_followed() {
+    let repo = materialise("scenarios/github-app".as_ref(), false);
+    let root = repo.path();
+    std::os::unix::fs::symlink(root, root.join("loop")).expect("symlink");
+    std::os::unix::fs::symlink("/etc", root.join("escape")).expect("symlink");
+    std::os::unix::fs::symlink("/etc/passwd", root.join(".github/workflows/passwd.yml"))
+        .expect("symlink");
+    let started = Instant::now();
+    let v = scan_json(root);
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let text = v.to_string();
+    assert!(
+        !text.contains("escape/"),
+        "walked through a symlink out of the root"
+    );
+    assert!(!text.contains("loop/"), "walked a symlink loop");
+    p2a_met(root);
+}
+
+#[cfg(unix)]
+#[test]
+fn fifos_and_sockets_are_not_read() {
+    let repo = materialise("scenarios/github-app".as_ref(), false);
+    let root = repo.path();
+    let fifo = root.join(".github/workflows/fifo.yml");
+    let c = std::ffi::CString::new(fifo.to_string_lossy().as_bytes()).expect("cstring");
+    // SAFETY: mkfifo with a valid NUL-terminated path.
+    let rc = unsafe { libc_mkfifo(c.as_ptr(), 0o644) };
+    assert_eq!(rc, 0, "mkfifo failed");
+    let _sock = std::os::unix::net::UnixListener::bind(root.join(".github/workflows/sock.yml"))
+        .expect("socket");
+    let started = Instant::now();
+    scan_json(root);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "a FIFO made the scan hang"
+    );
+    p2a_met(root);
+}
+
+#[cfg(unix)]
+extern "C" {
+    #[link_name = "mkfifo"]
+    fn libc_mkfifo(path: *const std::ffi::c_char, mode: u32) -> i32;
+}
+
+#[test]
+fn huge_sparse_and_binary_files_are_skipped_with_diagnostics() {
+    let repo = materialise("scenarios/github-app".as_ref(), false);
+    let root = repo.path();
+    let f = std::fs::File::create(root.join(".github/workflows/huge.yml")).expect("create");
+    f.set_len(2 * 1024 * 1024 * 1024).expect("sparse 2 GB");
+    std::fs::write(
+        root.join(".github/workflows/binary.yml"),
+        b"\x7fELF\x00\x00\x01binary",
+    )
+    .expect("write");
+    let started = Instant::now();
+    let v = scan_json(root);
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(
+        has_diag(&v, "huge.yml", "byte limit"),
+        "{}",
+        v["diagnostics"]
+    );
+    assert!(has_diag(&v, "binary.yml", "binary"), "{}", v["diagnostics"]);
+    p2a_met(root);
+}
+
+#[cfg(unix)]
+#[test]
+fn invalid_utf8_names_and_contents() {
+    use std::os::unix::ffi::OsStrExt;
+    let repo = materialise("scenarios/github-app".as_ref(), false);
+    let root = repo.path();
+    let name = std::ffi::OsStr::from_bytes(b"bad-\xff\xfe.yml");
+    std::fs::write(
+        root.join(".github/workflows").join(name),
+        "on: push\njobs: {}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        root.join(".github/workflows/latin1.yml"),
+        b"name: caf\xe9\non: [pull_request]\njobs:\n  t:\n    runs-on: x\n    steps:\n      - run: cargo test\n",
+    )
+    .expect("write");
+    let v = scan_json(root);
+    assert!(has_diag(&v, "latin1.yml", "UTF-8"), "{}", v["diagnostics"]);
+    p2a_met(root);
+}
+
+#[test]
+fn deep_nesting_alias_bombs_and_huge_workflows() {
+    let repo = materialise("scenarios/github-app".as_ref(), false);
+    let root = repo.path();
+    let wf = root.join(".github/workflows");
+    std::fs::write(
+        wf.join("deep.yml"),
+        format!("on: push\njobs: {}", "[".repeat(10_000)),
+    )
+    .expect("write");
+    let mut bomb = String::from("on: push\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..10 {
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [{}]\n",
+            vec![format!("*a{}", i - 1); 10].join(", ")
+        ));
+    }
+    bomb.push_str("jobs:\n  j:\n    steps: *a9\n");
+    std::fs::write(wf.join("bomb.yml"), bomb).expect("write");
+    let mut big = String::from("on: [push]\njobs:\n  big:\n    runs-on: x\n    steps:\n");
+    for i in 0..100_000 {
+        big.push_str(&format!("      - run: echo step {i}\n"));
+    }
+    std::fs::write(wf.join("big.yml"), big).expect("write");
+    let started = Instant::now();
+    let v = scan_json(root);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        has_diag(&v, "deep.yml", "invalid YAML"),
+        "{}",
+        v["diagnostics"]
+    );
+    assert!(has_diag(&v, "bomb.yml", "alias"), "{}", v["diagnostics"]);
+    p2a_met(root);
+}
+
+#[test]
+fn broken_git_metadata_still_scans_the_files() {
+    let repo = materialise("scenarios/github-app".as_ref(), false);
+    let root = repo.path();
+    std::fs::write(root.join(".git"), "gitdir: /nowhere/at/all\n").expect("write");
+    let v = scan_json(root);
+    assert_eq!(v["target"]["is_git"], false);
+    p2a_met(root);
+
+    let repo = materialise("scenarios/github-app".as_ref(), false);
+    let root = repo.path();
+    build_history(
+        root,
+        &serde_saphyr::from_str::<History>(
+            "commits:\n  - {message: a, days_ago: 3}\n  - {message: b, days_ago: 2}\n",
+        )
+        .expect("h"),
+    );
+    // Corrupt the object store: truncate every loose object.
+    let objects = root.join(".git/objects");
+    for dir in std::fs::read_dir(&objects).expect("objects").flatten() {
+        if dir.file_name().len() == 2 {
+            for obj in std::fs::read_dir(dir.path()).expect("dir").flatten() {
+                std::fs::write(obj.path(), b"garbage").expect("corrupt");
+            }
+        }
+    }
+    let v = scan_json(root);
+    assert_eq!(v["history"]["available"], false);
+    p2a_met(root);
+}
+
+#[test]
+fn fsmonitor_in_git_config_never_runs() {
+    let repo = materialise("scenarios/github-app".as_ref(), true);
+    let root = repo.path();
+    let marker = root.join("PWNED");
+    let cfg = root.join(".git/config");
+    let mut text = std::fs::read_to_string(&cfg).expect("config");
+    text.push_str(&format!(
+        "[core]\n\tfsmonitor = touch {m}\n\tsshCommand = touch {m}\n[alias]\n\tstatus = !touch {m}\n",
+        m = marker.display()
+    ));
+    std::fs::write(&cfg, text).expect("write");
+    std::fs::write(
+        root.join(".git/hooks/post-checkout"),
+        format!("#!/bin/sh\ntouch {}\n", marker.display()),
+    )
+    .expect("hook");
+    scan_json(root);
+    assert!(
+        !marker.exists(),
+        "something from the scanned repository was executed"
+    );
+}
+
+#[test]
+fn escape_sequences_never_reach_the_terminal_raw() {
+    let repo = materialise("scenarios/github-app".as_ref(), false);
+    let root = repo.path();
+    std::fs::write(
+        root.join(".github/workflows/evil.yml"),
+        "name: \"\u{1b}[2J\u{1b}]0;owned\u{7}\"\non: [push]\njobs:\n  \"x\u{1b}[31m\":\n    runs-on: x\n    steps:\n      - run: \"trivy fs . # \u{1b}[5m\"\n",
+    )
+    .expect("write");
+    #[cfg(unix)]
+    std::fs::write(
+        root.join(".github/workflows/\u{1b}[31mred.yml"),
+        "on: [push\n",
+    )
+    .expect("write");
+    build_history(
+        root,
+        &serde_saphyr::from_str::<History>(
+            "commits:\n  - {message: \"evil \\e[2J\\e]0;title\\a subject (#1)\", days_ago: 2}\n",
+        )
+        .expect("h"),
+    );
+    let out = Command::cargo_bin("cnmm")
+        .expect("bin")
+        .args(["scan", "--verbose"])
+        .arg(root)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    assert!(
+        !out.stdout.contains(&0x1b) && !out.stdout.contains(&0x07),
+        "raw control characters in the text report"
+    );
+}
