@@ -241,14 +241,16 @@ pub fn parse(text: &str, limits: Limits) -> Parsed {
             Event::Nothing | Event::StreamStart | Event::DocumentStart(_) | Event::DocumentEnd => {
                 continue
             }
+            Event::SequenceStart(..) | Event::MappingStart(..)
+                if stack.len() >= limits.max_depth =>
+            {
+                return fail(
+                    documents,
+                    span.start.line(),
+                    format!("nesting deeper than {} levels", limits.max_depth),
+                );
+            }
             Event::SequenceStart(anchor, _) => {
-                if stack.len() >= limits.max_depth {
-                    return fail(
-                        documents,
-                        span.start.line(),
-                        format!("nesting deeper than {} levels", limits.max_depth),
-                    );
-                }
                 stack.push(Frame::Seq {
                     line,
                     anchor,
@@ -257,13 +259,6 @@ pub fn parse(text: &str, limits: Limits) -> Parsed {
                 continue;
             }
             Event::MappingStart(anchor, _) => {
-                if stack.len() >= limits.max_depth {
-                    return fail(
-                        documents,
-                        span.start.line(),
-                        format!("nesting deeper than {} levels", limits.max_depth),
-                    );
-                }
                 stack.push(Frame::Map {
                     line,
                     anchor,

@@ -111,6 +111,16 @@ impl Cond {
 }
 
 impl FactQuery {
+    /// ` (at least N distinct X)` for queries that need more than one match.
+    fn count_suffix(&self, unit: &str) -> String {
+        if self.min > 1 {
+            let what = self.distinct.as_deref().unwrap_or(unit);
+            format!(" (at least {} distinct {what})", self.min)
+        } else {
+            String::new()
+        }
+    }
+
     pub fn matches(&self, f: &Fact) -> bool {
         f.kind == self.kind && self.conds.iter().all(|(k, c)| c.holds(f.attrs.get(k)))
     }
@@ -187,13 +197,7 @@ impl Query {
                 if !content.is_empty() {
                     s.push_str(&format!(" whose content matches `{content}`"));
                 }
-                if f.min > 1 {
-                    s.push_str(&format!(
-                        " (at least {} distinct {})",
-                        f.min,
-                        f.distinct.as_deref().unwrap_or("files")
-                    ));
-                }
+                s.push_str(&f.count_suffix("files"));
                 s.push('\n');
                 s
             }
@@ -203,13 +207,7 @@ impl Query {
                 if !conds.is_empty() {
                     s.push_str(&format!(" where {}", conds.join(", ")));
                 }
-                if f.min > 1 {
-                    s.push_str(&format!(
-                        " (at least {} distinct {})",
-                        f.min,
-                        f.distinct.as_deref().unwrap_or("facts")
-                    ));
-                }
+                s.push_str(&f.count_suffix("facts"));
                 s.push('\n');
                 s
             }
