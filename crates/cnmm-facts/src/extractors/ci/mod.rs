@@ -5,6 +5,7 @@
 //! the same whatever the provider.
 
 pub mod github_actions;
+pub mod scripts;
 
 use super::Ctx;
 use crate::shell::split_commands;

@@ -1,0 +1,348 @@
+//! Scripts and Makefile targets that a CI step runs, read so that the tools they run
+//! count for the step's job, with the script's own `file:line` as evidence. Release
+//! work often lives there (`./scripts/release.sh` → `pnpm publish`, `make release` →
+//! `goreleaser release`).
+//!
+//! Only files of the scanned tree are read (never executed), to a bounded depth.
+
+use crate::shell::{command_name, is_assignment, is_flag, split_commands};
+use regex::Regex;
+use std::sync::OnceLock;
+
+fn make_vars() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)").expect("static regex"))
+}
+
+/// A command found inside a script or recipe, with where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptCommand {
+    pub path: String,
+    pub line: u32,
+    pub words: Vec<String>,
+}
+
+/// What a CI command invokes in the repository, if anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invocation {
+    /// A shell script, by repository path.
+    Script(String),
+    /// Make targets of a Makefile, by repository path.
+    Make {
+        makefile: String,
+        targets: Vec<String>,
+    },
+}
+
+const SHELLS: &[&str] = &["bash", "sh", "zsh", "dash", "source", "."];
+
+/// Joins a relative path to the directory a command runs in (`""` = repository root),
+/// refusing to leave the repository.
+fn join(dir: &str, rel: &str) -> Option<String> {
+    if rel.starts_with('/') || rel.contains('$') || rel.contains('`') {
+        return None;
+    }
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for p in rel.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            other => parts.push(other),
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
+/// Recognises `./scripts/x.sh`, `bash hack/x.sh`, `make -C dir a b`, `make -f x.mk a`.
+pub fn invocation(words: &[String], dir: &str) -> Option<Invocation> {
+    let mut w: &[String] = words;
+    while w.first().is_some_and(|x| is_assignment(x)) {
+        w = &w[1..];
+    }
+    let first = w.first()?;
+    let name = command_name(first);
+    if name == "make" || name == "gmake" {
+        let mut makefile = "Makefile".to_string();
+        let mut cdir = dir.to_string();
+        let mut targets = Vec::new();
+        let mut i = 1;
+        while i < w.len() {
+            let a = &w[i];
+            if a == "-C" || a == "--directory" {
+                cdir = join(&cdir, w.get(i + 1)?)?;
+                i += 2;
+                continue;
+            }
+            if a == "-f" || a == "--file" {
+                makefile = w.get(i + 1)?.clone();
+                i += 2;
+                continue;
+            }
+            if let Some(d) = a.strip_prefix("--directory=") {
+                cdir = join(&cdir, d)?;
+            } else if !is_flag(a) && !is_assignment(a) {
+                targets.push(a.clone());
+            }
+            i += 1;
+        }
+        return Some(Invocation::Make {
+            makefile: join(&cdir, &makefile)?,
+            targets,
+        });
+    }
+    let script = if SHELLS.contains(&name) {
+        w[1..].iter().find(|a| !is_flag(a))?
+    } else {
+        first
+    };
+    let looks_local = script.starts_with("./")
+        || script.starts_with("../")
+        || (script.contains('/') && !script.starts_with('/'))
+        || (SHELLS.contains(&name) && script.ends_with(".sh"));
+    if !looks_local || script.contains("://") {
+        return None;
+    }
+    Some(Invocation::Script(join(dir, script)?))
+}
+
+/// The commands of a shell script, with their lines.
+pub fn script_commands(path: &str, text: &str) -> Vec<ScriptCommand> {
+    split_commands(text)
+        .into_iter()
+        .map(|c| ScriptCommand {
+            path: path.to_string(),
+            line: c.line + 1,
+            words: c.words,
+        })
+        .collect()
+}
+
+/// The recipe commands of `targets` in a Makefile (the default goal when none is
+/// named), following `$(MAKE) other` to other targets of the same file.
+pub fn make_commands(path: &str, text: &str, targets: &[String]) -> Vec<ScriptCommand> {
+    let recipes = parse_makefile(text);
+    let vars = simple_variables(text);
+    let mut wanted: Vec<String> = if targets.is_empty() {
+        recipes
+            .first()
+            .map(|(t, _)| vec![t.clone()])
+            .unwrap_or_default()
+    } else {
+        targets.to_vec()
+    };
+    let mut seen: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    while let Some(t) = wanted.pop() {
+        if seen.contains(&t) || seen.len() > 32 {
+            continue;
+        }
+        seen.push(t.clone());
+        for (_, lines) in recipes.iter().filter(|(name, _)| name == &t) {
+            for (line, cmd) in lines {
+                // Make's `$(VAR)` is not the shell's command substitution: substitute
+                // simple variables, leave the others as opaque words.
+                let expanded = make_vars().replace_all(cmd, |c: &regex::Captures| {
+                    let name = &c[1];
+                    vars.get(name)
+                        .cloned()
+                        .unwrap_or_else(|| format!("${{{name}}}"))
+                });
+                for c in split_commands(&expanded) {
+                    let words: Vec<String> = c.words;
+                    let first = words.first().map(String::as_str).unwrap_or("");
+                    if first == "${MAKE}" || first == "make" {
+                        wanted.extend(
+                            words[1..]
+                                .iter()
+                                .filter(|a| !is_flag(a) && !is_assignment(a))
+                                .cloned(),
+                        );
+                        continue;
+                    }
+                    out.push(ScriptCommand {
+                        path: path.to_string(),
+                        line: *line,
+                        words,
+                    });
+                }
+            }
+        }
+        // Prerequisites run first: follow them too.
+        if let Some(prereqs) = prerequisites(text, &t) {
+            wanted.extend(prereqs);
+        }
+    }
+    out.sort_by_key(|c| c.line);
+    out
+}
+
+/// `target: prereq...` → recipe lines (line number, command without `@`/`-` prefixes).
+fn parse_makefile(text: &str) -> Vec<(String, Vec<(u32, String)>)> {
+    let mut out: Vec<(String, Vec<(u32, String)>)> = Vec::new();
+    let mut current: Vec<usize> = Vec::new();
+    let mut pending = String::new();
+    let mut pending_line = 0u32;
+    for (i, raw) in text.lines().enumerate() {
+        let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        if let Some(cmd) = raw.strip_prefix('\t') {
+            if current.is_empty() {
+                continue;
+            }
+            // `@`, `-` and `+` prefix only the first line of a command.
+            let cmd = if pending.is_empty() {
+                pending_line = line_no;
+                cmd.trim_start_matches(['@', '-', '+', ' '])
+            } else {
+                cmd
+            };
+            if let Some(cont) = cmd.strip_suffix('\\') {
+                pending.push_str(cont);
+                pending.push(' ');
+                continue;
+            }
+            pending.push_str(cmd);
+            let full = std::mem::take(&mut pending);
+            for &t in &current {
+                out[t].1.push((pending_line, full.clone()));
+            }
+            continue;
+        }
+        pending.clear();
+        let trimmed = raw.trim_end();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        current.clear();
+        // A rule line: `a b: deps` (not `x := y`, not `x ?= y`).
+        if let Some((lhs, rhs)) = trimmed.split_once(':') {
+            // `x := y` and `x ::= y` are assignments; `.PHONY:` and other special
+            // targets name no recipe; indented lines belong to conditionals.
+            if rhs.starts_with('=')
+                || lhs.contains('=')
+                || lhs.starts_with('.')
+                || lhs.starts_with(char::is_whitespace)
+            {
+                continue;
+            }
+            for t in lhs.split_whitespace() {
+                out.push((t.to_string(), Vec::new()));
+                current.push(out.len() - 1);
+            }
+            // `target: ; cmd` inline recipes.
+            if let Some((_, inline)) = rhs.split_once(';') {
+                for &t in &current {
+                    out[t].1.push((line_no, inline.trim().to_string()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `NAME ?= value`, `NAME := value`, `NAME = value` with a one-word value.
+fn simple_variables(text: &str) -> std::collections::HashMap<String, String> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r"(?m)^([A-Za-z_][A-Za-z0-9_]*)\s*(?:\?|:|::)?=\s*([^\s$#]+)\s*$")
+            .expect("static regex")
+    });
+    re.captures_iter(text)
+        .map(|c| (c[1].to_string(), c[2].to_string()))
+        .collect()
+}
+
+fn prerequisites(text: &str, target: &str) -> Option<Vec<String>> {
+    for raw in text.lines() {
+        if raw.starts_with('\t') {
+            continue;
+        }
+        if let Some((lhs, rhs)) = raw.split_once(':') {
+            if rhs.starts_with('=') || !lhs.split_whitespace().any(|t| t == target) {
+                continue;
+            }
+            let deps = rhs.split(';').next().unwrap_or("");
+            return Some(
+                deps.split_whitespace()
+                    .filter(|d| !d.contains('$') && !d.contains('/') && !d.contains('.'))
+                    .map(str::to_string)
+                    .collect(),
+            );
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn recognises_invocations() {
+        assert_eq!(
+            invocation(&w("./scripts/ui_release.sh --publish"), ""),
+            Some(Invocation::Script("scripts/ui_release.sh".into()))
+        );
+        assert_eq!(
+            invocation(&w("bash -e hack/release.sh v1"), ""),
+            Some(Invocation::Script("hack/release.sh".into()))
+        );
+        assert_eq!(
+            invocation(&w("make -C docs build test"), ""),
+            Some(Invocation::Make {
+                makefile: "docs/Makefile".into(),
+                targets: vec!["build".into(), "test".into()]
+            })
+        );
+        assert_eq!(invocation(&w("go test ./..."), ""), None);
+        assert_eq!(invocation(&w("/usr/bin/env"), ""), None);
+        assert_eq!(invocation(&w("../../etc/passwd"), ""), None);
+        assert_eq!(invocation(&w("curl https://x/y.sh"), ""), None);
+    }
+
+    #[test]
+    fn make_targets_follow_prerequisites_and_submakes() {
+        let mk = "GO ?= go\n.PHONY: release build\n\nbuild: deps\n\t@$(GO) build ./...\n\nrelease: build\n\tgoreleaser release \\\n\t  --clean\n\t$(MAKE) publish\n\npublish:\n\t-docker push x\n\ndeps:\n\tgo mod download\n";
+        let cmds = make_commands("Makefile", mk, &["release".to_string()]);
+        let texts: Vec<(u32, String)> = cmds.iter().map(|c| (c.line, c.words.join(" "))).collect();
+        assert!(
+            texts.contains(&(8, "goreleaser release --clean".to_string())),
+            "{texts:?}"
+        );
+        assert!(
+            texts.contains(&(13, "docker push x".to_string())),
+            "{texts:?}"
+        );
+        assert!(
+            texts.contains(&(5, "go build ./...".to_string())),
+            "{texts:?}"
+        );
+        assert_eq!(texts.len(), 4, "{texts:?}");
+        assert!(
+            texts.contains(&(16, "go mod download".to_string())),
+            "{texts:?}"
+        );
+    }
+
+    #[test]
+    fn default_goal_is_the_first_target() {
+        let cmds = make_commands(
+            "Makefile",
+            "all:\n\tcargo build\nother:\n\tcargo test\n",
+            &[],
+        );
+        assert_eq!(cmds.len(), 1);
+        assert_eq!(cmds[0].words, w("cargo build"));
+    }
+
+    #[test]
+    fn script_lines_are_one_based() {
+        let cmds = script_commands("s.sh", "#!/bin/sh\nset -e\npnpm publish --access public\n");
+        assert_eq!(cmds.last().map(|c| c.line), Some(3));
+    }
+}
