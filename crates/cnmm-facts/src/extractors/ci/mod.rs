@@ -824,6 +824,11 @@ fn expand_into(
             step.path = Some(path.to_string());
         }
         out.push((step, matches));
+        if let Some((script, _)) = &s.run {
+            for cmd in split_commands(script) {
+                out.extend(scripts::expand(&cmd.words, s.condition.as_ref(), ctx));
+            }
+        }
         if depth < MAX_EXPANSION_DEPTH {
             if let Some(target) = s.uses.as_deref().and_then(|u| local_target(u, path)) {
                 for candidate in [

@@ -5,7 +5,10 @@
 //!
 //! Only files of the scanned tree are read (never executed), to a bounded depth.
 
+use super::Step;
+use crate::extractors::Ctx;
 use crate::shell::{command_name, is_assignment, is_flag, split_commands};
+use crate::tools::ToolMatch;
 use regex::Regex;
 use std::sync::OnceLock;
 
@@ -53,6 +56,67 @@ fn join(dir: &str, rel: &str) -> Option<String> {
         }
     }
     (!parts.is_empty()).then(|| parts.join("/"))
+}
+
+const MAX_DEPTH: usize = 3;
+
+/// The tool uses inside the scripts and Makefile targets a CI command invokes, each as
+/// a step located in the script (so evidence points at the line that runs the tool).
+/// `condition` is the invoking step's, so the job's triggers narrow them the same way.
+pub fn expand(
+    words: &[String],
+    condition: Option<&String>,
+    ctx: &Ctx,
+) -> Vec<(Step, Vec<ToolMatch>)> {
+    let mut out = Vec::new();
+    let mut queue: Vec<(Vec<String>, usize)> = vec![(words.to_vec(), 0)];
+    let mut seen: Vec<Invocation> = Vec::new();
+    while let Some((w, depth)) = queue.pop() {
+        let Some(inv) = invocation(&w, "") else {
+            continue;
+        };
+        if depth >= MAX_DEPTH || seen.contains(&inv) {
+            continue;
+        }
+        seen.push(inv.clone());
+        let path = match &inv {
+            Invocation::Script(p) => p,
+            Invocation::Make { makefile, .. } => makefile,
+        };
+        let Some(file) = ctx.inventory.get(path) else {
+            continue;
+        };
+        let Ok(text) = ctx.reader.read_text(file) else {
+            continue;
+        };
+        let commands = match &inv {
+            Invocation::Script(p) => script_commands(p, &text),
+            Invocation::Make { makefile, targets } => make_commands(makefile, &text, targets),
+        };
+        for c in commands {
+            let matches = ctx.tools.match_command(&c.words);
+            queue.push((c.words.clone(), depth + 1));
+            if matches.is_empty() {
+                continue;
+            }
+            out.push((
+                Step {
+                    path: Some(c.path.clone()),
+                    line: c.line,
+                    condition: condition.cloned(),
+                    ..Default::default()
+                },
+                matches
+                    .into_iter()
+                    .map(|m| ToolMatch {
+                        matched: c.words.join(" "),
+                        ..m
+                    })
+                    .collect(),
+            ));
+        }
+    }
+    out
 }
 
 /// Recognises `./scripts/x.sh`, `bash hack/x.sh`, `make -C dir a b`, `make -f x.mk a`.
