@@ -288,9 +288,12 @@ impl<'a> ToolMatcher<'a> {
             while w.first().is_some_and(|x| is_assignment(x)) {
                 w.remove(0);
             }
+            let Some(first) = w.first().map(|f| command_name(f).to_ascii_lowercase()) else {
+                break;
+            };
             let mut changed = false;
             for wrapper in &self.wrappers {
-                if starts_with_words(&w, wrapper) {
+                if starts_with_words(&first, &w, wrapper) {
                     w.drain(..wrapper.len());
                     while w.first().is_some_and(|x| is_flag(x) || is_assignment(x)) {
                         w.remove(0);
@@ -307,17 +310,12 @@ impl<'a> ToolMatcher<'a> {
     }
 
     fn installer_of(&self, words: &[String]) -> Option<String> {
+        let first = command_name(words.first()?).to_ascii_lowercase();
+        let rest: Vec<&String> = words[1..].iter().filter(|x| !is_flag(x)).collect();
         for inst in &self.installers {
-            if inst.is_empty() {
+            if inst.first() != Some(&first) {
                 continue;
             }
-            let first_ok = words
-                .first()
-                .is_some_and(|f| command_name(f).eq_ignore_ascii_case(&inst[0]));
-            if !first_ok {
-                continue;
-            }
-            let rest: Vec<&String> = words[1..].iter().filter(|x| !is_flag(x)).collect();
             if inst[1..]
                 .iter()
                 .zip(rest.iter())
@@ -337,16 +335,15 @@ fn split_words(s: &str) -> Vec<String> {
         .collect()
 }
 
-fn starts_with_words(words: &[String], prefix: &[String]) -> bool {
+/// Whether `words` (whose first word's command name, lower-cased, is `first`) start
+/// with the wrapper `prefix` and have a command after it.
+fn starts_with_words(first: &str, words: &[String], prefix: &[String]) -> bool {
     words.len() > prefix.len()
-        && prefix.iter().enumerate().all(|(i, p)| {
-            let w = if i == 0 {
-                command_name(&words[i])
-            } else {
-                &words[i]
-            };
-            w.eq_ignore_ascii_case(p)
-        })
+        && prefix.first().is_some_and(|p| p == first)
+        && prefix[1..]
+            .iter()
+            .zip(&words[1..])
+            .all(|(p, w)| w.eq_ignore_ascii_case(p))
 }
 
 /// Pattern arguments must follow in order among the first arguments of the command
