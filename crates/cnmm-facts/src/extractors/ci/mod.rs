@@ -199,18 +199,34 @@ impl Triggers {
     }
 }
 
+/// The branch a condition pins the ref to: `github.ref == 'refs/heads/main'`,
+/// `github.event.ref == 'refs/heads/main'`, `github.ref_name == 'main'` (written
+/// either way round). `compact` has no whitespace and single quotes only.
 fn ref_equals(compact: &str) -> Option<String> {
-    for key in ["github.ref=='refs/heads/", "'refs/heads/"] {
-        if let Some(i) = compact.find(key) {
-            if key.starts_with('\'') && !compact[..i].ends_with("github.ref==") {
+    for lhs in ["github.ref==", "github.event.ref==", "github.ref_name=="] {
+        let strip = lhs != "github.ref_name==";
+        for (i, _) in compact.match_indices(lhs) {
+            if compact[..i].ends_with('!') {
                 continue;
             }
-            let rest = &compact[i + key.len()..];
+            let rest = compact[i + lhs.len()..].strip_prefix('\'')?;
             let end = rest.find('\'')?;
-            return Some(rest[..end].to_string());
+            let value = &rest[..end];
+            let branch = if strip {
+                value.strip_prefix("refs/heads/")?
+            } else {
+                value
+            };
+            return Some(branch.to_string());
         }
     }
-    None
+    // `'refs/heads/main' == github.ref`
+    let i = compact.find("'refs/heads/")?;
+    let rest = &compact[i + "'refs/heads/".len()..];
+    let end = rest.find('\'')?;
+    let after = &rest[end + 1..];
+    (after.starts_with("==github.ref") || after.starts_with("==github.event.ref"))
+        .then(|| rest[..end].to_string())
 }
 
 /// Glob-style branch filter match (`release/*`, `**`, `main`).
@@ -961,6 +977,14 @@ mod tests {
         assert_eq!(n, t);
         let n = t.narrow("github.ref == 'refs/heads/develop'");
         assert!(!n.default_branch());
+        let n = t.narrow("github.event_name == 'push' && github.event.ref == 'refs/heads/main'");
+        assert!(n.default_branch() && !n.pull_request && !n.tag);
+        let n = t.narrow("github.ref_name == 'main'");
+        assert!(n.default_branch() && !n.pull_request);
+        let n = t.narrow("'refs/heads/main' == github.ref");
+        assert!(n.default_branch() && !n.pull_request);
+        let n = t.narrow("github.ref != 'refs/heads/main'");
+        assert!(n.pull_request);
     }
 
     #[test]
