@@ -226,6 +226,12 @@ pub fn parse_triggers(on: &Node) -> Triggers {
         }
         "pull_request" | "pull_request_target" | "merge_group" => t.pull_request = true,
         "release" => t.release = true,
+        // `create` fires when a branch or tag is created; release workflows use it for
+        // tags (`if: startsWith(github.ref, 'refs/tags/')` usually narrows it).
+        "create" => {
+            t.tag = true;
+            t.other.insert("create".to_string());
+        }
         "schedule" => t.schedule = true,
         "workflow_dispatch" | "repository_dispatch" => t.manual = true,
         "workflow_call" => t.workflow_call = true,
@@ -463,6 +469,8 @@ mod tests {
         let t =
             triggers("on:\n  push:\n    branches: [main]\n  schedule:\n    - cron: '0 0 * * *'\n");
         assert!(t.push && !t.tag && t.schedule && t.default_branch());
+        let t = triggers("on:\n  create:\n    tags: [v*]\n");
+        assert!(t.tag && t.scm_event() && !t.push);
         let t = triggers("on:\n  workflow_dispatch:\n");
         assert!(!t.automatic() && t.manual);
     }
