@@ -115,11 +115,13 @@ impl Triggers {
 
     /// Narrows the triggers by a run condition such as GitHub's
     /// `github.ref == 'refs/heads/main'` or `startsWith(github.ref, 'refs/tags/')`.
-    /// Conditions with `||` are left alone: they can only widen what runs.
+    /// Conditions with `||` or a negated group `!( ... )` are left alone: reading them
+    /// needs a real expression evaluator, and not narrowing only keeps what may run.
     pub fn narrow(&self, condition: &str) -> Triggers {
         let c = condition.replace(['"', '`'], "'");
         let c = c.trim();
-        if c.is_empty() || c.contains("||") {
+        let compact_all: String = c.chars().filter(|ch| !ch.is_whitespace()).collect();
+        if c.is_empty() || c.contains("||") || compact_all.contains("!(") {
             return self.clone();
         }
         let mut t = self.clone();
@@ -983,6 +985,8 @@ mod tests {
         assert!(n.default_branch() && !n.pull_request);
         let n = t.narrow("'refs/heads/main' == github.ref");
         assert!(n.default_branch() && !n.pull_request);
+        let n = t.narrow("!(github.event_name == 'push' && startsWith(github.ref, 'refs/tags/v2.'))");
+        assert_eq!(n, t);
         let n = t.narrow("github.ref != 'refs/heads/main'");
         assert!(n.pull_request);
     }
