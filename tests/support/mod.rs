@@ -297,6 +297,7 @@ pub fn assess(root: &Path) -> cnmm_model::Assessment {
         history_window: 365,
         config: None,
         rule_dirs: Vec::new(),
+        evidence_files: Vec::new(),
     };
     cnmm::scan::assess(root, &settings)
         .unwrap_or_else(|e| panic!("scan of {} failed: {e}", root.display()))

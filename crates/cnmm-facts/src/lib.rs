@@ -3,6 +3,7 @@
 
 pub mod extractors;
 pub mod history;
+pub mod imported;
 pub mod inventory;
 pub mod shell;
 pub mod tools;
@@ -51,6 +52,8 @@ pub struct ScanOptions {
     pub user_excludes: Vec<String>,
     pub file_patterns: Vec<FilePattern>,
     pub max_file_size: u64,
+    /// Forge API answers imported with `--evidence` (see [`imported`]).
+    pub evidence_files: Vec<PathBuf>,
 }
 
 impl ScanOptions {
@@ -62,6 +65,7 @@ impl ScanOptions {
             user_excludes: Vec::new(),
             file_patterns: Vec::new(),
             max_file_size: inventory::DEFAULT_MAX_FILE_SIZE,
+            evidence_files: Vec::new(),
         }
     }
 }
@@ -142,6 +146,11 @@ pub fn scan(opts: &ScanOptions, catalog: &Catalog) -> Result<ScanResult, String>
     }
     let policy = PathPolicy::new(catalog, &opts.user_excludes)?;
     let patterns = compile_patterns(&opts.file_patterns)?;
+    // Imported evidence is read first: a bad file stops the scan before any work.
+    let mut imported = Vec::new();
+    for path in &opts.evidence_files {
+        imported.extend(imported::read_evidence(path)?);
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.max(1))
         .build()
@@ -161,6 +170,7 @@ pub fn scan(opts: &ScanOptions, catalog: &Catalog) -> Result<ScanResult, String>
     });
     let (mut facts, mut diagnostics, stats) = files_out;
     facts.extend(history_out.facts);
+    facts.extend(imported);
     diagnostics.extend(history_out.diagnostics);
     facts.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     diagnostics.sort();

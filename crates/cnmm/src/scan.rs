@@ -32,6 +32,7 @@ pub struct Settings {
     pub history_window: u32,
     pub config: Option<PathBuf>,
     pub rule_dirs: Vec<PathBuf>,
+    pub evidence_files: Vec<PathBuf>,
 }
 
 /// Scans `root` and returns the assessment and the configuration used.
@@ -78,6 +79,7 @@ pub fn assess(root: &Path, s: &Settings) -> Result<(Assessment, config::Config),
     }
     opts.history.window_days = s.history_window;
     opts.user_excludes = cfg.exclude.clone();
+    opts.evidence_files = s.evidence_files.clone();
     opts.file_patterns = rules
         .file_queries
         .iter()
@@ -146,6 +148,7 @@ pub fn run(a: &ScanArgs) -> Result<i32, UserError> {
         history_window: a.history_window,
         config: a.config.clone(),
         rule_dirs: a.rules.clone(),
+        evidence_files: a.evidence.clone(),
     };
     let (assessment, cfg) = assess(&a.path, &settings)?;
     let to_terminal = a.output.is_none() && std::io::stdout().is_terminal();

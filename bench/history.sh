@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Times the history part of cnmm against `git log` on generated repositories.
+#
+#   bench/history.sh [COMMITS...]        default: 25000 100000
+#
+# For each size it generates a repository with `git fast-import` (one small file,
+# a linear first-parent chain with a PR merge every 10th commit, a version tag every
+# 500th commit, commits 5 minutes apart), then times
+#   git log --format='%H %at %P'                                  (the baseline)
+#   cnmm scan --format json --history-window 100000 REPO          (every commit in window)
+# with /usr/bin/time -v, three runs each, and prints the best wall time, the ratio and
+# the peak resident memory. The repository has two files, so the scan's time is the
+# history walk. This script uses the git program to build and time the baseline;
+# cnmm itself never runs git.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZES=("${@:-25000 100000}")
+read -r -a SIZES <<<"${SIZES[*]}"
+WORK=${BENCH_DIR:-$(mktemp -d)}
+cargo build --release -j 1 -p cnmm >/dev/null
+CNMM=$PWD/target/release/cnmm
+
+generate() { # $1 = commits, $2 = dir
+  local n=$1 dir=$2
+  rm -rf "$dir" && git init -q -b main "$dir"
+  python3 - "$n" <<'PY' | git -C "$dir" fast-import --quiet
+import sys
+n = int(sys.argv[1])
+t0 = 1_600_000_000
+out = sys.stdout
+def data(s):
+    b = s.encode()
+    out.write(f"data {len(b)}\n{s}\n")
+mark = 0
+prev = None
+for i in range(n):
+    t = t0 + i * 300
+    is_merge = i % 10 == 9 and prev is not None
+    if is_merge:
+        # a side-branch commit, then a merge of it into main
+        mark += 1
+        out.write(f"commit refs/heads/side\nmark :{mark}\n")
+        out.write(f"author Dev Two <two@example.org> {t - 60} +0000\ncommitter Dev Two <two@example.org> {t - 60} +0000\n")
+        data(f"feat: change {i}")
+        out.write(f"from :{prev}\nM 644 inline side.txt\n")
+        data(f"side {i}")
+        side = mark
+    mark += 1
+    out.write(f"commit refs/heads/main\nmark :{mark}\n")
+    who = "dependabot[bot] <49699333+dependabot[bot]@users.noreply.github.com>" if i % 7 == 3 else "Dev One <one@example.org>"
+    out.write(f"author {who} {t} +0000\ncommitter {who} {t} +0000\n")
+    if is_merge:
+        data(f"Merge pull request #{i} from dev/side-{i}\n\nfeat: change {i}")
+    else:
+        data(f"fix: change {i} (#{i})\n\nSigned-off-by: Dev One <one@example.org>")
+    if prev is not None:
+        out.write(f"from :{prev}\n")
+    if is_merge:
+        out.write(f"merge :{side}\n")
+    out.write("M 644 inline file.txt\n")
+    data(f"content {i}")
+    prev = mark
+    if i % 500 == 499:
+        out.write(f"tag v1.{i // 500}.0\nfrom :{mark}\ntagger Dev One <one@example.org> {t} +0000\n")
+        data(f"release 1.{i // 500}.0")
+out.write("done\n")
+PY
+  git -C "$dir" checkout -q main
+  git -C "$dir" repack -adq   # as a clone would have it: one pack
+}
+
+best() { # prints "seconds peak_kb" of the fastest of 3 runs of "$@"
+  local best_s="" best_kb=""
+  for _ in 1 2 3; do
+    /usr/bin/time -v -o "$WORK/time.txt" "$@" >/dev/null
+    local s kb
+    s=$(awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,a,":"); v=0; for(i=1;i<=n;i++) v=v*60+a[i]; print v}' "$WORK/time.txt")
+    kb=$(awk -F': ' '/Maximum resident set size/{print $2}' "$WORK/time.txt")
+    if [ -z "$best_s" ] || awk "BEGIN{exit !($s < $best_s)}"; then best_s=$s; best_kb=$kb; fi
+  done
+  echo "$best_s $best_kb"
+}
+
+printf '%-9s %-10s %-10s %-7s %-14s %-14s\n' commits git_log_s cnmm_s ratio git_peak_MiB cnmm_peak_MiB
+for n in "${SIZES[@]}"; do
+  repo="$WORK/repo-$n"
+  [ -d "$repo/.git" ] || generate "$n" "$repo"
+  read -r gs gkb < <(best git -C "$repo" log --format='%H %at %P')
+  read -r cs ckb < <(best "$CNMM" scan --format json --history-window 100000 "$repo")
+  printf '%-9s %-10s %-10s %-7s %-14s %-14s\n' "$n" "$gs" "$cs" \
+    "$(awk "BEGIN{printf \"%.2f\", $cs / $gs}")" \
+    "$(awk "BEGIN{printf \"%.1f\", $gkb / 1024}")" "$(awk "BEGIN{printf \"%.1f\", $ckb / 1024}")"
+done
