@@ -518,8 +518,10 @@ fn walk(
     let tags = read_tags(repo, end, prev_start, &mut out.diagnostics)?;
     let s = &mut out.summary;
     s.signed_tags = tags.iter().filter(|t| t.signed).count() as u64;
-    let mut current: Vec<&TagInfo> = tags.iter().filter(|t| t.time > start).collect();
-    let mut previous: Vec<&TagInfo> = tags.iter().filter(|t| t.time <= start).collect();
+    // Both windows include their start: a tag dated exactly `window_days` before HEAD
+    // is in the window, as a commit is.
+    let mut current: Vec<&TagInfo> = tags.iter().filter(|t| t.time >= start).collect();
+    let mut previous: Vec<&TagInfo> = tags.iter().filter(|t| t.time < start).collect();
     s.version_tags = current.len() as u64;
     s.version_tags_previous_window = previous.len() as u64;
     s.median_days_between_releases = median_gap_days(&current);
@@ -694,7 +696,7 @@ fn read_tags(
             })
         })();
         match info {
-            Ok(t) if t.time > prev_start && t.time <= end => tags.push(t),
+            Ok(t) if t.time >= prev_start && t.time <= end => tags.push(t),
             Ok(_) => {}
             Err(e) => diagnostics.push(Diagnostic::warning(
                 &format!("git:tag/{short}"),
