@@ -8,6 +8,8 @@
 # 500th commit, commits 5 minutes apart), then times
 #   git log --format='%H %at %P'                                  (the baseline)
 #   cnmm scan --format json --history-window 100000 REPO          (every commit in window)
+#   cnmm scan --format json REPO                                  (default 365-day window,
+#                                                                  ~105k commits at this spacing)
 # with /usr/bin/time -v, three runs each, and prints the best wall time, the ratio and
 # the peak resident memory. The repository has two files, so the scan's time is the
 # history walk. This script uses the git program to build and time the baseline;
@@ -81,13 +83,15 @@ best() { # prints "seconds peak_kb" of the fastest of 3 runs of "$@"
   echo "$best_s $best_kb"
 }
 
-printf '%-9s %-10s %-10s %-7s %-14s %-14s\n' commits git_log_s cnmm_s ratio git_peak_MiB cnmm_peak_MiB
+printf '%-9s %-10s %-10s %-7s %-13s %-14s %-13s %-14s\n' commits git_log_s cnmm_s ratio git_peak_MiB cnmm_peak_MiB cnmm_365d_s cnmm_365d_MiB
 for n in "${SIZES[@]}"; do
   repo="$WORK/repo-$n"
   [ -d "$repo/.git" ] || generate "$n" "$repo"
   read -r gs gkb < <(best git -C "$repo" log --format='%H %at %P')
   read -r cs ckb < <(best "$CNMM" scan --format json --history-window 100000 "$repo")
-  printf '%-9s %-10s %-10s %-7s %-14s %-14s\n' "$n" "$gs" "$cs" \
+  read -r ws wkb < <(best "$CNMM" scan --format json "$repo")
+  printf '%-9s %-10s %-10s %-7s %-13s %-14s %-13s %-14s\n' "$n" "$gs" "$cs" \
     "$(awk "BEGIN{printf \"%.2f\", $cs / $gs}")" \
-    "$(awk "BEGIN{printf \"%.1f\", $gkb / 1024}")" "$(awk "BEGIN{printf \"%.1f\", $ckb / 1024}")"
+    "$(awk "BEGIN{printf \"%.1f\", $gkb / 1024}")" "$(awk "BEGIN{printf \"%.1f\", $ckb / 1024}")" \
+    "$ws" "$(awk "BEGIN{printf \"%.1f\", $wkb / 1024}")"
 done

@@ -238,3 +238,65 @@ fn corrupt_object_store_is_unknown_not_unmet() {
         .iter()
         .any(|d| d.message.contains("could not be read completely")));
 }
+
+fn assess_rev(root: &std::path::Path, rev: &str) -> cnmm_model::Assessment {
+    let settings = cnmm::scan::Settings {
+        threads: Some(2),
+        history: true,
+        history_window: 365,
+        config: None,
+        rule_dirs: Vec::new(),
+        evidence_files: Vec::new(),
+        rev: Some(rev.to_string()),
+    };
+    cnmm::scan::assess(root, &settings).expect("scan").0
+}
+
+fn statuses(a: &cnmm_model::Assessment) -> Vec<(String, Status)> {
+    a.sections
+        .iter()
+        .flat_map(|s| s.criteria.iter().map(|c| (c.id.clone(), c.status)))
+        .collect()
+}
+
+#[test]
+fn rev_scans_a_commit_tree_without_checkout_and_bare_clones() {
+    let repo = history(
+        "commits:\n  - {message: 'feat: a (#1)', days_ago: 100, repeat: 7, every_days: 10, tag_prefix: v2.0., annotated: true}\n",
+    );
+    let checkout = assess(repo.path());
+    // The same commit read from the object database, in a bare clone: same verdicts.
+    let bare = tempfile::tempdir().expect("tmp");
+    let url = repo.path().to_str().expect("utf8 path");
+    git2::build::RepoBuilder::new()
+        .bare(true)
+        .clone(url, bare.path())
+        .expect("bare clone");
+    let from_bare = assess_rev(bare.path(), "v2.0.6");
+    assert_eq!(statuses(&from_bare), statuses(&checkout));
+    assert!(from_bare
+        .sections
+        .iter()
+        .flat_map(|s| &s.criteria)
+        .any(|c| c
+            .evidence
+            .iter()
+            .any(|e| e.path.starts_with(".github/workflows/"))));
+    // An older revision: its tree and its history.
+    let older = assess_rev(repo.path(), "v2.0.2");
+    assert_eq!(older.history.version_tags, 3);
+    // A revision that does not exist is a usage error naming it.
+    let settings = cnmm::scan::Settings {
+        threads: Some(1),
+        history: true,
+        history_window: 365,
+        config: None,
+        rule_dirs: Vec::new(),
+        evidence_files: Vec::new(),
+        rev: Some("no-such-rev".into()),
+    };
+    let err = cnmm::scan::assess(repo.path(), &settings)
+        .err()
+        .expect("error");
+    assert!(err.0.contains("--rev no-such-rev"), "{}", err.0);
+}

@@ -298,6 +298,7 @@ pub fn assess(root: &Path) -> cnmm_model::Assessment {
         config: None,
         rule_dirs: Vec::new(),
         evidence_files: Vec::new(),
+        rev: None,
     };
     cnmm::scan::assess(root, &settings)
         .unwrap_or_else(|e| panic!("scan of {} failed: {e}", root.display()))

@@ -33,6 +33,7 @@ pub struct Settings {
     pub config: Option<PathBuf>,
     pub rule_dirs: Vec<PathBuf>,
     pub evidence_files: Vec<PathBuf>,
+    pub rev: Option<String>,
 }
 
 /// Scans `root` and returns the assessment and the configuration used.
@@ -80,6 +81,7 @@ pub fn assess(root: &Path, s: &Settings) -> Result<(Assessment, config::Config),
     opts.history.window_days = s.history_window;
     opts.user_excludes = cfg.exclude.clone();
     opts.evidence_files = s.evidence_files.clone();
+    opts.history.rev = s.rev.clone();
     opts.file_patterns = rules
         .file_queries
         .iter()
@@ -149,6 +151,7 @@ pub fn run(a: &ScanArgs) -> Result<i32, UserError> {
         config: a.config.clone(),
         rule_dirs: a.rules.clone(),
         evidence_files: a.evidence.clone(),
+        rev: a.rev.clone(),
     };
     let (assessment, cfg) = assess(&a.path, &settings)?;
     let to_terminal = a.output.is_none() && std::io::stdout().is_terminal();

@@ -135,6 +135,8 @@ const CITED_TAGS_PER_WINDOW: usize = 12;
 pub struct HistoryOptions {
     pub enabled: bool,
     pub window_days: u32,
+    /// Read the history from this revision instead of HEAD (`--rev`).
+    pub rev: Option<String>,
 }
 
 impl Default for HistoryOptions {
@@ -142,6 +144,7 @@ impl Default for HistoryOptions {
         HistoryOptions {
             enabled: true,
             window_days: 365,
+            rev: None,
         }
     }
 }
@@ -207,10 +210,20 @@ pub fn is_bot(name: &str, email: &str) -> bool {
         || e.contains("noreply@github.com") && n.contains("bot")
 }
 
+/// Opens the repository (work tree or bare) at exactly `root`: no search upward, so a
+/// fixture inside a repository is not that repository.
+pub fn open(root: &Path) -> Result<git2::Repository, git2::Error> {
+    trust_repository_owner();
+    git2::Repository::open_ext(
+        root,
+        git2::RepositoryOpenFlags::NO_SEARCH,
+        std::iter::empty::<&std::ffi::OsStr>(),
+    )
+}
+
 /// Opens the repository at exactly `root` (no search upward: a fixture inside a
 /// repository is not that repository) and reads its history.
 pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {
-    trust_repository_owner();
     let mut out = HistoryOutcome {
         summary: HistorySummary {
             window_days: opts.window_days,
@@ -218,11 +231,7 @@ pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {
         },
         ..Default::default()
     };
-    let repo = match git2::Repository::open_ext(
-        root,
-        git2::RepositoryOpenFlags::NO_SEARCH,
-        std::iter::empty::<&std::ffi::OsStr>(),
-    ) {
+    let repo = match open(root) {
         Ok(r) => r,
         Err(e) => {
             let reason = if e.code() == git2::ErrorCode::NotFound {
@@ -246,6 +255,22 @@ pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {
             None,
             "a bare repository: it has no working tree, so only its history is read",
         ));
+    }
+    if let Some(rev) = &opts.rev {
+        // `--rev`: the history is read from that commit (the tree scanned is its tree).
+        match repo.revparse_single(rev).and_then(|o| o.peel_to_commit()) {
+            Ok(c) => {
+                out.head = Some(c.id().to_string());
+                return finish(&repo, &c, opts, out);
+            }
+            Err(e) => {
+                let reason = format!("--rev {rev} is not a commit: {}", e.message());
+                out.diagnostics
+                    .push(Diagnostic::error("git:HEAD", None, reason.clone()));
+                out.summary.unavailable_reason = Some(reason);
+                return out;
+            }
+        }
     }
     let head = match repo.head() {
         Ok(h) => h,
@@ -288,6 +313,16 @@ pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {
             ),
         ));
     }
+    finish(&repo, &head_commit, opts, out)
+}
+
+/// Reads the history behind `head` unless it is turned off or the clone is shallow.
+fn finish(
+    repo: &git2::Repository,
+    head_commit: &git2::Commit,
+    opts: &HistoryOptions,
+    mut out: HistoryOutcome,
+) -> HistoryOutcome {
     if !opts.enabled {
         out.summary.unavailable_reason =
             Some("history reading was turned off (`--no-history`)".into());
@@ -299,7 +334,7 @@ pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {
         out.summary.unavailable_reason = Some(UNSHALLOW.to_string());
         return out;
     }
-    match walk(&repo, &head_commit, opts, &mut out) {
+    match walk(repo, head_commit, opts, &mut out) {
         Ok(()) => out.summary.available = true,
         Err(e) => {
             let reason = format!("the history could not be read completely: {}", e.message());
