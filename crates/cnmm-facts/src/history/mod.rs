@@ -357,6 +357,9 @@ fn trust_repository_owner() {
         // SAFETY: sets a libgit2 global before any repository is opened by this
         // process's history reader; it is a plain flag with no other invariant.
         let _ = unsafe { git2::opts::set_verify_owner_validation(false) };
+        // Each commit is parsed once and dropped: libgit2's object cache would only keep
+        // every walked commit alive (memory growing with the history, up to 256 MiB).
+        git2::opts::enable_caching(false);
     });
 }
 
