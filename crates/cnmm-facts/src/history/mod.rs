@@ -199,15 +199,22 @@ pub fn is_version_tag(name: &str) -> bool {
 
 /// Whether a commit's author is a bot.
 pub fn is_bot(name: &str, email: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    let e = email.to_ascii_lowercase();
-    n.contains("[bot]")
-        || e.contains("[bot]")
-        || n.contains("dependabot")
-        || n.contains("renovate")
-        || n == "github-actions"
-        || e.starts_with("bot@")
-        || e.contains("noreply@github.com") && n.contains("bot")
+    // Case-insensitive without allocating: this runs for every commit of the window.
+    let (n, e) = (name.as_bytes(), email.as_bytes());
+    contains_ci(n, b"[bot]")
+        || contains_ci(e, b"[bot]")
+        || contains_ci(n, b"dependabot")
+        || contains_ci(n, b"renovate")
+        || n.eq_ignore_ascii_case(b"github-actions")
+        || e.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"bot@"))
+        || contains_ci(e, b"noreply@github.com") && contains_ci(n, b"bot")
+}
+
+/// ASCII case-insensitive substring test.
+fn contains_ci(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// Opens the repository (work tree or bare) at exactly `root`: no search upward, so a
@@ -669,7 +676,7 @@ fn count_commit(
         s.reverts += 1;
         cites.cite("revert", commit, &msg, &[]);
     }
-    if subject.to_ascii_lowercase().contains("hotfix") {
+    if contains_ci(subject.as_bytes(), b"hotfix") {
         s.hotfix_commits += 1;
         cites.cite("hotfix", commit, &msg, &[]);
     }
