@@ -66,6 +66,10 @@ fn no_git_repository_is_unknown_not_unmet() {
     let a = assess(repo.path());
     assert!(!a.target.is_git);
     assert_eq!(criterion(&a, "C4b").status, Status::Unknown);
+    assert!(a
+        .diagnostics
+        .iter()
+        .any(|d| d.message.contains("not a git repository")));
 }
 
 #[test]

@@ -246,10 +246,12 @@ pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {
             } else {
                 format!("the git repository could not be opened: {}", e.message())
             };
-            if e.code() != git2::ErrorCode::NotFound {
-                out.diagnostics
-                    .push(Diagnostic::error(".git", None, reason.clone()));
-            }
+            out.diagnostics
+                .push(if e.code() == git2::ErrorCode::NotFound {
+                    Diagnostic::info(".", None, reason.clone())
+                } else {
+                    Diagnostic::error(".git", None, reason.clone())
+                });
             out.summary.unavailable_reason = Some(reason);
             return out;
         }
