@@ -304,3 +304,24 @@ fn rev_scans_a_commit_tree_without_checkout_and_bare_clones() {
         Err(e) => assert!(e.0.contains("--rev no-such-rev"), "{}", e.0),
     }
 }
+
+#[test]
+fn history_window_flag_moves_both_windows() {
+    let repo = history(
+        "commits:\n  - {message: 'a', days_ago: 50, tag: v1.0.0}\n  - {message: 'b', days_ago: 20, tag: v1.1.0}\n  - {message: 'c', days_ago: 0}\n",
+    );
+    let settings = cnmm::scan::Settings {
+        threads: Some(1),
+        history: true,
+        history_window: 30,
+        config: None,
+        rule_dirs: Vec::new(),
+        evidence_files: Vec::new(),
+        rev: None,
+    };
+    let a = cnmm::scan::assess(repo.path(), &settings).expect("scan").0;
+    assert_eq!(a.history.window_days, 30);
+    assert_eq!(a.history.commits, 2);
+    assert_eq!(a.history.version_tags, 1);
+    assert_eq!(a.history.version_tags_previous_window, 1);
+}
