@@ -264,3 +264,46 @@ fn custom_rules_override_and_add() {
         .stdout(predicate::str::contains("ORG3a"))
         .stdout(predicate::str::contains("Our own contribution rule"));
 }
+
+#[test]
+fn imported_branch_protection_meets_x3c_and_bad_files_exit_two() {
+    let repo = materialise("scenarios/github-app".as_ref(), false);
+    let dir = tempfile::tempdir().expect("tmp");
+    let bp = dir.path().join("bp.json");
+    std::fs::write(
+        &bp,
+        r#"{"url":"https://api.github.com/repos/o/r/branches/main/protection",
+            "required_pull_request_reviews":{"required_approving_review_count":1},
+            "enforce_admins":{"enabled":true}}"#,
+    )
+    .expect("write");
+    let out = cnmm()
+        .args(["scan", "--format", "json", "--evidence"])
+        .arg(&bp)
+        .arg(repo.path())
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let x3c = json["sections"]
+        .as_array()
+        .expect("sections")
+        .iter()
+        .flat_map(|s| s["criteria"].as_array().cloned().unwrap_or_default())
+        .find(|c| c["id"] == "X3c")
+        .expect("X3c");
+    assert_eq!(x3c["status"], "met", "{x3c}");
+    let ev = &x3c["evidence"][0];
+    assert_eq!(ev["source"], "imported");
+    assert_eq!(ev["path"], "imported:bp.json");
+
+    std::fs::write(&bp, r#"{"message":"Branch not protected"}"#).expect("write");
+    cnmm()
+        .args(["scan", "--evidence"])
+        .arg(&bp)
+        .arg(repo.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bp.json"))
+        .stderr(predicate::str::contains("Branch not protected"));
+}

@@ -293,10 +293,7 @@ pub fn build_history(root: &Path, h: &History) {
 pub fn assess(root: &Path) -> cnmm_model::Assessment {
     let settings = cnmm::scan::Settings {
         threads: Some(2),
-        history: true,
-        history_window: 365,
-        config: None,
-        rule_dirs: Vec::new(),
+        ..Default::default()
     };
     cnmm::scan::assess(root, &settings)
         .unwrap_or_else(|e| panic!("scan of {} failed: {e}", root.display()))

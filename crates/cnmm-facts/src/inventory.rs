@@ -211,6 +211,114 @@ pub fn walk(root: &Path, policy: &PathPolicy, threads: usize) -> Inventory {
     }
 }
 
+/// The inventory of a commit's tree, read straight from the object database (no
+/// checkout): `--rev REV`, and the only way to scan a bare repository's files. The same
+/// path policy applies; symlinks and submodules are not files and are skipped.
+pub fn walk_tree(root: &Path, rev: &str, policy: &PathPolicy) -> Result<Inventory, String> {
+    let repo = crate::history::open(root).map_err(|e| {
+        format!(
+            "--rev needs a git repository at {}: {}",
+            root.display(),
+            e.message()
+        )
+    })?;
+    let commit = repo
+        .revparse_single(rev)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|e| {
+            format!(
+                "--rev {rev}: no such commit in the repository ({}); pass a commit id, branch or tag",
+                e.message()
+            )
+        })?;
+    let tree = commit
+        .tree()
+        .map_err(|e| format!("--rev {rev}: its tree cannot be read: {}", e.message()))?;
+    let mut files = Vec::new();
+    let mut pruned = Vec::new();
+    let mut diagnostics = Vec::new();
+    let walked = tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+        let path = format!("{dir}{name}");
+        match entry.kind() {
+            Some(git2::ObjectType::Tree) => {
+                if let Some((_, reason)) = policy.prune.iter().find(|(d, _)| *d == name) {
+                    pruned.push((path, reason.clone()));
+                    return git2::TreeWalkResult::Skip;
+                }
+            }
+            // Regular and executable files; symlinks (0o120000) are not followed.
+            Some(git2::ObjectType::Blob) if entry.filemode() & 0o170000 == 0o100000 => {
+                let size = match repo.odb().and_then(|odb| odb.read_header(entry.id())) {
+                    Ok((size, _)) => size as u64,
+                    Err(e) => {
+                        diagnostics.push(Diagnostic::warning(
+                            &path,
+                            None,
+                            format!("the blob cannot be read: {}", e.message()),
+                        ));
+                        return git2::TreeWalkResult::Ok;
+                    }
+                };
+                files.push(InvFile {
+                    excluded: policy.exclusion(&path),
+                    path,
+                    size,
+                    locator: Locator::Blob(entry.id().to_string()),
+                });
+            }
+            _ => {}
+        }
+        git2::TreeWalkResult::Ok
+    });
+    if let Err(e) = walked {
+        diagnostics.push(Diagnostic::error(
+            ".",
+            None,
+            format!(
+                "the tree of {rev} could not be read completely: {}",
+                e.message()
+            ),
+        ));
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    pruned.sort();
+    diagnostics.sort();
+    Ok(Inventory {
+        files,
+        pruned,
+        diagnostics,
+    })
+}
+
+/// Reads a blob of the repository at `root`. Each worker thread opens the repository
+/// once (a libgit2 handle cannot be shared between threads).
+pub fn read_blob(root: &Path, id: &str, max: u64) -> Result<Vec<u8>, String> {
+    use std::cell::RefCell;
+    thread_local! {
+        static REPO: RefCell<Option<(PathBuf, git2::Repository)>> = const { RefCell::new(None) };
+    }
+    REPO.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.as_ref().is_none_or(|(p, _)| p != root) {
+            let repo = crate::history::open(root).map_err(|e| e.message().to_string())?;
+            *slot = Some((root.to_path_buf(), repo));
+        }
+        let Some((_, repo)) = slot.as_ref() else {
+            return Err("the repository is not open".to_string());
+        };
+        let oid = git2::Oid::from_str(id).map_err(|e| e.message().to_string())?;
+        let blob = repo.find_blob(oid).map_err(|e| e.message().to_string())?;
+        if blob.size() as u64 > max {
+            return Err(format!(
+                "{} bytes, over the {max} byte limit for files cnmm reads",
+                blob.size()
+            ));
+        }
+        Ok(blob.content().to_vec())
+    })
+}
+
 fn describe_walk_error(root: &Path, err: &ignore::Error) -> (String, String) {
     fn find_path(err: &ignore::Error) -> Option<&Path> {
         match err {

@@ -3,6 +3,7 @@
 
 pub mod extractors;
 pub mod history;
+pub mod imported;
 pub mod inventory;
 pub mod shell;
 pub mod tools;
@@ -51,6 +52,8 @@ pub struct ScanOptions {
     pub user_excludes: Vec<String>,
     pub file_patterns: Vec<FilePattern>,
     pub max_file_size: u64,
+    /// Forge API answers imported with `--evidence` (see [`imported`]).
+    pub evidence_files: Vec<PathBuf>,
 }
 
 impl ScanOptions {
@@ -62,6 +65,7 @@ impl ScanOptions {
             user_excludes: Vec::new(),
             file_patterns: Vec::new(),
             max_file_size: inventory::DEFAULT_MAX_FILE_SIZE,
+            evidence_files: Vec::new(),
         }
     }
 }
@@ -87,20 +91,23 @@ pub struct ScanResult {
     pub stats: ScanStats,
 }
 
-struct FsReader {
+struct FsReader<'a> {
     max: u64,
+    root: &'a Path,
 }
 
-impl Reader for FsReader {
+impl Reader for FsReader<'_> {
     fn read_text(&self, file: &InvFile) -> Result<String, String> {
-        read_file(file, self.max).map(|b| String::from_utf8_lossy(&b).into_owned())
+        read_file(self.root, file, self.max).map(|b| String::from_utf8_lossy(&b).into_owned())
     }
 }
 
-/// Reads a regular file, refusing anything else and anything over `max` bytes.
-fn read_file(file: &InvFile, max: u64) -> Result<Vec<u8>, String> {
-    let Locator::Path(p) = &file.locator else {
-        return Err("not a file of the working tree".into());
+/// Reads a regular file (or, for `--rev`, a blob of the repository at `root`), refusing
+/// anything else and anything over `max` bytes.
+fn read_file(root: &Path, file: &InvFile, max: u64) -> Result<Vec<u8>, String> {
+    let p = match &file.locator {
+        Locator::Path(p) => p,
+        Locator::Blob(id) => return inventory::read_blob(root, id, max),
     };
     let meta = std::fs::symlink_metadata(p).map_err(|e| e.to_string())?;
     if !meta.file_type().is_file() {
@@ -142,6 +149,16 @@ pub fn scan(opts: &ScanOptions, catalog: &Catalog) -> Result<ScanResult, String>
     }
     let policy = PathPolicy::new(catalog, &opts.user_excludes)?;
     let patterns = compile_patterns(&opts.file_patterns)?;
+    // `--rev`: the commit's tree from the object database replaces the checkout walk.
+    let tree = match &opts.history.rev {
+        Some(rev) => Some(inventory::walk_tree(root, rev, &policy)?),
+        None => None,
+    };
+    // Imported evidence is read first: a bad file stops the scan before any work.
+    let mut imported = Vec::new();
+    for path in &opts.evidence_files {
+        imported.extend(imported::read_evidence(path)?);
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.max(1))
         .build()
@@ -149,7 +166,7 @@ pub fn scan(opts: &ScanOptions, catalog: &Catalog) -> Result<ScanResult, String>
 
     let (history_out, files_out) = std::thread::scope(|scope| {
         let hist = scope.spawn(|| history::read(root, &opts.history));
-        let files = pool.install(|| scan_files(opts, catalog, &policy, &patterns));
+        let files = pool.install(|| scan_files(opts, catalog, &policy, &patterns, tree));
         let hist = hist.join().unwrap_or_else(|_| history::HistoryOutcome {
             summary: HistorySummary {
                 unavailable_reason: Some("the history reader failed unexpectedly".into()),
@@ -161,6 +178,7 @@ pub fn scan(opts: &ScanOptions, catalog: &Catalog) -> Result<ScanResult, String>
     });
     let (mut facts, mut diagnostics, stats) = files_out;
     facts.extend(history_out.facts);
+    facts.extend(imported);
     diagnostics.extend(history_out.diagnostics);
     facts.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     diagnostics.sort();
@@ -234,12 +252,17 @@ fn scan_files(
     catalog: &Catalog,
     policy: &PathPolicy,
     patterns: &[CompiledPattern],
+    tree: Option<Inventory>,
 ) -> (Vec<Fact>, Vec<Diagnostic>, ScanStats) {
-    let inv: Inventory = inventory::walk(&opts.root, policy, opts.threads);
+    let inv: Inventory = match tree {
+        Some(inv) => inv,
+        None => inventory::walk(&opts.root, policy, opts.threads),
+    };
     let registry = extractors::registry();
     let matcher = tools::ToolMatcher::new(catalog);
     let reader = FsReader {
         max: opts.max_file_size,
+        root: &opts.root,
     };
     let ctx = Ctx {
         catalog,
@@ -270,7 +293,7 @@ fn scan_files(
         .par_iter()
         .map(|(file, extractors, pats)| {
             let mut out = Output::default();
-            let bytes = match read_file(file, opts.max_file_size) {
+            let bytes = match read_file(&opts.root, file, opts.max_file_size) {
                 Ok(b) => b,
                 Err(e) => {
                     out.diagnostics.push(Diagnostic::warning(

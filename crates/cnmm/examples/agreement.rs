@@ -60,13 +60,7 @@ fn main() {
             }
         };
         let root = Path::new(clones).join(&label.clone);
-        let settings = cnmm::scan::Settings {
-            threads: None,
-            history: true,
-            history_window: 365,
-            config: None,
-            rule_dirs: Vec::new(),
-        };
+        let settings = cnmm::scan::Settings::default();
         let a = match cnmm::scan::assess(&root, &settings) {
             Ok((a, _)) => a,
             Err(e) => {
@@ -78,11 +72,17 @@ fn main() {
         let at = if head == label.commit {
             String::new()
         } else {
-            format!(" (clone is at {}, labels are for {})", short(&head), short(&label.commit))
+            format!(
+                " (clone is at {}, labels are for {})",
+                short(&head),
+                short(&label.commit)
+            )
         };
         println!("== {}{at}", label.repository);
         for (name, want) in &label.sections {
-            let Some(id) = SectionId::parse(name) else { continue };
+            let Some(id) = SectionId::parse(name) else {
+                continue;
+            };
             let got = a.summary.sections.get(id);
             sec_all += 1;
             if got == *want {
@@ -106,11 +106,20 @@ fn main() {
                 crit_ok += 1;
                 e.0 += 1;
             } else {
-                println!("  {id}: labelled {} ({}), cnmm {got}", want.status, want.why);
+                println!(
+                    "  {id}: labelled {} ({}), cnmm {got}",
+                    want.status, want.why
+                );
             }
         }
     }
-    let pct = |a: u32, b: u32| if b == 0 { 0.0 } else { f64::from(a) * 100.0 / f64::from(b) };
+    let pct = |a: u32, b: u32| {
+        if b == 0 {
+            0.0
+        } else {
+            f64::from(a) * 100.0 / f64::from(b)
+        }
+    };
     println!();
     println!("per criterion (agreeing/labelled):");
     for (id, (ok, all)) in &per_criterion {

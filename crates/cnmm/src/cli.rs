@@ -81,6 +81,16 @@ pub struct ScanArgs {
     /// Length of the history window in days (ending at HEAD's commit date).
     #[arg(long, value_name = "DAYS", default_value_t = 365)]
     pub history_window: u32,
+    /// Scan the tree of this commit (id, branch or tag) straight from the object
+    /// database, without a checkout (also scans bare repositories); the history is
+    /// read from it too.
+    #[arg(long, value_name = "REV")]
+    pub rev: Option<String>,
+    /// Import evidence the repository cannot show: a forge API answer saved as JSON
+    /// (`gh api repos/O/R/branches/main/protection > bp.json`, or GitLab's
+    /// protected-branches list). Labelled `imported` in the report (repeatable).
+    #[arg(long = "evidence", value_name = "FILE")]
+    pub evidence: Vec<PathBuf>,
     /// Worker threads (default: the number of CPUs).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,

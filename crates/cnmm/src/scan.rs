@@ -32,6 +32,23 @@ pub struct Settings {
     pub history_window: u32,
     pub config: Option<PathBuf>,
     pub rule_dirs: Vec<PathBuf>,
+    pub evidence_files: Vec<PathBuf>,
+    pub rev: Option<String>,
+}
+
+impl Default for Settings {
+    /// What `cnmm scan` does without flags.
+    fn default() -> Self {
+        Settings {
+            threads: None,
+            history: true,
+            history_window: 365,
+            config: None,
+            rule_dirs: Vec::new(),
+            evidence_files: Vec::new(),
+            rev: None,
+        }
+    }
 }
 
 /// Scans `root` and returns the assessment and the configuration used.
@@ -78,6 +95,8 @@ pub fn assess(root: &Path, s: &Settings) -> Result<(Assessment, config::Config),
     }
     opts.history.window_days = s.history_window;
     opts.user_excludes = cfg.exclude.clone();
+    opts.evidence_files = s.evidence_files.clone();
+    opts.history.rev = s.rev.clone();
     opts.file_patterns = rules
         .file_queries
         .iter()
@@ -146,6 +165,8 @@ pub fn run(a: &ScanArgs) -> Result<i32, UserError> {
         history_window: a.history_window,
         config: a.config.clone(),
         rule_dirs: a.rules.clone(),
+        evidence_files: a.evidence.clone(),
+        rev: a.rev.clone(),
     };
     let (assessment, cfg) = assess(&a.path, &settings)?;
     let to_terminal = a.output.is_none() && std::io::stdout().is_terminal();

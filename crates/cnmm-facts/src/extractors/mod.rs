@@ -71,6 +71,7 @@ pub fn fact_kinds() -> Vec<FactKindSpec> {
     let mut kinds: Vec<FactKindSpec> = Vec::new();
     kinds.extend_from_slice(ci::FACT_KINDS);
     kinds.extend_from_slice(crate::history::FACT_KINDS);
+    kinds.extend_from_slice(crate::imported::FACT_KINDS);
     kinds.extend_from_slice(crate::FILE_MATCH_KINDS);
     for e in registry() {
         for k in e.fact_kinds() {

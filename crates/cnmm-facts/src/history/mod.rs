@@ -1,10 +1,23 @@
 //! Git history as evidence, read with git2 (never the `git` program): release cadence
 //! from version tags, review flow from first-parent commit messages, bots, signing, DCO.
 //!
-//! The walk is bounded by what the rules ask for: commits are only needed inside the
-//! window (365 days before HEAD's committer date), so the time-sorted walk stops once
-//! it is past it; tags are read from refs. Nothing is collected per commit beyond
-//! counters, so memory stays flat as history grows.
+//! # The bound of the walk
+//!
+//! Commits are only needed inside the window (`window_days` before HEAD's committer
+//! date); tags are read from refs and dated on their own, so the year before the window
+//! (C5b) costs no commit walk. The walk is one streamed pass over HEAD's ancestors,
+//! newest committer date first (a priority queue keyed by committer date); the
+//! first-parent chain is recognised on the way (the next first-parent commit is always
+//! known), so there is no second pass. Each commit is parsed once and only counters and
+//! a bounded sample of cited commits are kept.
+//!
+//! Committer dates are not monotonic (imported history, skewed clocks; a rebase rewrites
+//! committer dates, so rebased commits are dated when rebased). The walk stops after
+//! [`STOP_AFTER_OLDER`] commits in a row dated before the window. A commit dated inside the
+//! window is therefore counted unless HEAD reaches it only through more than that many
+//! consecutive older-dated commits. Ancestors dated after HEAD (clock skew) are counted
+//! in the window. Memory is bounded by the commits inside the window, not by the length
+//! of the history.
 
 use cnmm_model::{
     attr, AttrType as T, Diagnostic, EvidenceSource, Fact, FactKindSpec, FactSource,
@@ -80,13 +93,50 @@ pub static FACT_KINDS: &[FactKindSpec] = &[FactKindSpec {
         ),
         attr("reverts", T::Int, "Revert commits in the window."),
         attr("hotfixes", T::Int, "Hotfix commits in the window."),
+        attr("signed_commits", T::Int, "Commits in the window with a signature header."),
+        attr("forge_signed_commits", T::Int, "Signed commits whose committer is the forge (web merges, signed by the forge)."),
+        attr("signed_tags", T::Int, "Version tags of both windows carrying a signature."),
+    ],
+},
+FactKindSpec {
+    name: "history.tag",
+    source: FactSource::History,
+    description: "A version tag dated in the window or the window before it (the newest ones of each, bounded).",
+    attrs: &[
+        attr("name", T::Str, "Tag name."),
+        attr("window", T::Str, "`current` (the window) or `previous` (the window before it)."),
+        attr("date", T::Str, "Tagger date of an annotated tag, else the commit date (UTC)."),
+        attr("annotated", T::Bool, "An annotated tag object (dated by its tagger)."),
+        attr("signed", T::Bool, "The tag object carries a signature."),
+        attr("commit", T::Str, "The commit the tag points to."),
+    ],
+},
+FactKindSpec {
+    name: "history.commit",
+    source: FactSource::History,
+    description: "A commit of the window cited as an example of a role (the newest ones of each role, bounded).",
+    attrs: &[
+        attr("role", T::Str, "`pr-based`, `direct`, `release` (first-parent commits), `bot`, `revert` or `hotfix`."),
+        attr("date", T::Str, "Committer date (UTC)."),
+        attr("bot", T::Str, "For `bot`: the bot's name."),
+        attr("via", T::Str, "For `bot`: `author` or `trailer`."),
+        attr("signed", T::Bool, "The commit carries a signature header."),
     ],
 }];
+
+/// The walk stops after this many commits in a row dated before the window.
+pub const STOP_AFTER_OLDER: u32 = 1000;
+/// Commits cited per role, and version tags cited per window: the newest ones.
+const CITED_COMMITS_PER_ROLE: usize = 5;
+const CITED_BOT_COMMITS: usize = 10;
+const CITED_TAGS_PER_WINDOW: usize = 12;
 
 #[derive(Debug, Clone)]
 pub struct HistoryOptions {
     pub enabled: bool,
     pub window_days: u32,
+    /// Read the history from this revision instead of HEAD (`--rev`).
+    pub rev: Option<String>,
 }
 
 impl Default for HistoryOptions {
@@ -94,6 +144,7 @@ impl Default for HistoryOptions {
         HistoryOptions {
             enabled: true,
             window_days: 365,
+            rev: None,
         }
     }
 }
@@ -148,15 +199,33 @@ pub fn is_version_tag(name: &str) -> bool {
 
 /// Whether a commit's author is a bot.
 pub fn is_bot(name: &str, email: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    let e = email.to_ascii_lowercase();
-    n.contains("[bot]")
-        || e.contains("[bot]")
-        || n.contains("dependabot")
-        || n.contains("renovate")
-        || n == "github-actions"
-        || e.starts_with("bot@")
-        || e.contains("noreply@github.com") && n.contains("bot")
+    // Case-insensitive without allocating: this runs for every commit of the window.
+    let (n, e) = (name.as_bytes(), email.as_bytes());
+    contains_ci(n, b"[bot]")
+        || contains_ci(e, b"[bot]")
+        || contains_ci(n, b"dependabot")
+        || contains_ci(n, b"renovate")
+        || n.eq_ignore_ascii_case(b"github-actions")
+        || e.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"bot@"))
+        || contains_ci(e, b"noreply@github.com") && contains_ci(n, b"bot")
+}
+
+/// ASCII case-insensitive substring test.
+fn contains_ci(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// Opens the repository (work tree or bare) at exactly `root`: no search upward, so a
+/// fixture inside a repository is not that repository.
+pub fn open(root: &Path) -> Result<git2::Repository, git2::Error> {
+    trust_repository_owner();
+    git2::Repository::open_ext(
+        root,
+        git2::RepositoryOpenFlags::NO_SEARCH,
+        std::iter::empty::<&std::ffi::OsStr>(),
+    )
 }
 
 /// Opens the repository at exactly `root` (no search upward: a fixture inside a
@@ -169,11 +238,7 @@ pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {
         },
         ..Default::default()
     };
-    let repo = match git2::Repository::open_ext(
-        root,
-        git2::RepositoryOpenFlags::NO_SEARCH,
-        std::iter::empty::<&std::ffi::OsStr>(),
-    ) {
+    let repo = match open(root) {
         Ok(r) => r,
         Err(e) => {
             let reason = if e.code() == git2::ErrorCode::NotFound {
@@ -181,16 +246,41 @@ pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {
             } else {
                 format!("the git repository could not be opened: {}", e.message())
             };
-            if e.code() != git2::ErrorCode::NotFound {
-                out.diagnostics
-                    .push(Diagnostic::error(".git", None, reason.clone()));
-            }
+            out.diagnostics
+                .push(if e.code() == git2::ErrorCode::NotFound {
+                    Diagnostic::info(".", None, reason.clone())
+                } else {
+                    Diagnostic::error(".git", None, reason.clone())
+                });
             out.summary.unavailable_reason = Some(reason);
             return out;
         }
     };
     out.is_git = true;
     out.summary.shallow = repo.is_shallow();
+    if repo.is_bare() {
+        out.diagnostics.push(Diagnostic::info(
+            ".",
+            None,
+            "a bare repository: it has no working tree, so only its history is read",
+        ));
+    }
+    if let Some(rev) = &opts.rev {
+        // `--rev`: the history is read from that commit (the tree scanned is its tree).
+        match repo.revparse_single(rev).and_then(|o| o.peel_to_commit()) {
+            Ok(c) => {
+                out.head = Some(c.id().to_string());
+                return finish(&repo, &c, opts, out);
+            }
+            Err(e) => {
+                let reason = format!("--rev {rev} is not a commit: {}", e.message());
+                out.diagnostics
+                    .push(Diagnostic::error("git:HEAD", None, reason.clone()));
+                out.summary.unavailable_reason = Some(reason);
+                return out;
+            }
+        }
+    }
     let head = match repo.head() {
         Ok(h) => h,
         Err(e) => {
@@ -208,6 +298,7 @@ pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {
     if head.is_branch() {
         out.head_ref = head.name().ok().map(str::to_string);
     }
+    let detached = repo.head_detached().unwrap_or(false);
     let head_commit = match head.peel_to_commit() {
         Ok(c) => c,
         Err(e) => {
@@ -219,6 +310,28 @@ pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {
         }
     };
     out.head = Some(head_commit.id().to_string());
+    if detached {
+        // CI checkouts of a tag or pull request are detached: the history is read from
+        // the checked-out commit, which is what the scanned tree is.
+        out.diagnostics.push(Diagnostic::info(
+            "git:HEAD",
+            None,
+            format!(
+                "HEAD is detached at {}; the history is read from that commit",
+                head_commit.id()
+            ),
+        ));
+    }
+    finish(&repo, &head_commit, opts, out)
+}
+
+/// Reads the history behind `head` unless it is turned off or the clone is shallow.
+fn finish(
+    repo: &git2::Repository,
+    head_commit: &git2::Commit,
+    opts: &HistoryOptions,
+    mut out: HistoryOutcome,
+) -> HistoryOutcome {
     if !opts.enabled {
         out.summary.unavailable_reason =
             Some("history reading was turned off (`--no-history`)".into());
@@ -230,7 +343,7 @@ pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {
         out.summary.unavailable_reason = Some(UNSHALLOW.to_string());
         return out;
     }
-    match walk(&repo, &head_commit, opts, &mut out) {
+    match walk(repo, head_commit, opts, &mut out) {
         Ok(()) => out.summary.available = true,
         Err(e) => {
             let reason = format!("the history could not be read completely: {}", e.message());
@@ -242,12 +355,148 @@ pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {
     out
 }
 
+/// libgit2 refuses repositories owned by another user (git's `safe.directory`), which
+/// is the normal case in CI containers (checkout by the runner, scan as root or another
+/// uid). That check protects against running hooks or config-defined commands from a
+/// hostile repository; cnmm only reads objects and never executes anything from the
+/// repository, so it turns the check off, once, for this process.
+fn trust_repository_owner() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sets a libgit2 global before any repository is opened by this
+        // process's history reader; it is a plain flag with no other invariant.
+        let _ = unsafe { git2::opts::set_verify_owner_validation(false) };
+        // Each commit is parsed once and dropped: libgit2's object cache would only keep
+        // every walked commit alive (memory growing with the history, up to 256 MiB).
+        git2::opts::enable_caching(false);
+    });
+}
+
 fn pct(n: u64, d: u64) -> Option<f64> {
     if d == 0 {
         None
     } else {
         Some(((n as f64) * 1000.0 / (d as f64)).round() / 10.0)
     }
+}
+
+/// A commit waiting in the walk's queue: newest committer date first, ties by id so the
+/// order is deterministic.
+struct Queued<'r> {
+    time: i64,
+    commit: git2::Commit<'r>,
+}
+
+impl PartialEq for Queued<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.time == other.time && self.commit.id() == other.commit.id()
+    }
+}
+impl Eq for Queued<'_> {}
+impl PartialOrd for Queued<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Queued<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.time, self.commit.id()).cmp(&(other.time, other.commit.id()))
+    }
+}
+
+/// The bot a commit comes from: its author, or a `Co-authored-by:`/`Signed-off-by:`
+/// trailer naming a bot (commits a bot prepared and a person merged or pushed).
+fn bot_of(author_name: &str, author_email: &str, msg: &str) -> Option<(String, &'static str)> {
+    if is_bot(author_name, author_email) {
+        return Some((author_name.to_string(), "author"));
+    }
+    for line in msg.lines().rev().take(20) {
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        if !key.eq_ignore_ascii_case("co-authored-by") && !key.eq_ignore_ascii_case("signed-off-by")
+        {
+            continue;
+        }
+        let value = value.trim();
+        let (name, email) = match value.split_once('<') {
+            Some((n, e)) => (n.trim(), e.trim_end_matches('>').trim()),
+            None => (value, ""),
+        };
+        if is_bot(name, email) {
+            return Some((name.to_string(), "trailer"));
+        }
+    }
+    None
+}
+
+fn subject_of(msg: &str) -> &str {
+    msg.lines().next().unwrap_or("").trim()
+}
+
+fn has_header(raw: &[u8], name: &[u8]) -> bool {
+    raw.split(|b| *b == b'\n')
+        .any(|line| line.starts_with(name) && line.get(name.len()) == Some(&b' '))
+}
+
+/// Collects the newest commits of each role as cited evidence.
+#[derive(Default)]
+struct Citations {
+    facts: Vec<Fact>,
+    forge_signed: u64,
+    per_role: std::collections::HashMap<&'static str, usize>,
+}
+
+impl Citations {
+    fn cite(
+        &mut self,
+        role: &'static str,
+        commit: &git2::Commit,
+        msg: &str,
+        extra: &[(&str, &str)],
+    ) {
+        let limit = if role == "bot" {
+            CITED_BOT_COMMITS
+        } else {
+            CITED_COMMITS_PER_ROLE
+        };
+        let n = self.per_role.entry(role).or_default();
+        if *n >= limit {
+            return;
+        }
+        *n += 1;
+        let date = rfc3339(commit.committer().when().seconds());
+        let id = commit.id().to_string();
+        let signed = has_header(commit.raw_header_bytes(), b"gpgsig")
+            || has_header(commit.raw_header_bytes(), b"gpgsig-sha256");
+        let mut f = Fact::new(
+            "history.commit",
+            Location::new(format!("git:commit/{id}"), None),
+            format!(
+                "{} {} {}: {}",
+                role,
+                &id[..12.min(id.len())],
+                &date[..10],
+                subject_of(msg)
+            ),
+        )
+        .source(EvidenceSource::History)
+        .attr("role", role)
+        .attr("date", date)
+        .attr("signed", signed);
+        for (k, v) in extra {
+            f.set(k, *v);
+        }
+        self.facts.push(f);
+    }
+}
+
+/// The forge's own committer identity: web merges and squashes are signed by the forge's
+/// key, not the author's.
+fn is_forge_committer(name: &str, email: &str) -> bool {
+    let e = email.to_ascii_lowercase();
+    (name == "GitHub" && e == "noreply@github.com")
+        || (name == "GitLab" && e.ends_with("gitlab.com"))
 }
 
 fn walk(
@@ -262,170 +511,97 @@ fn walk(
     let prev_start = start - window;
     out.summary.window_end = Some(rfc3339(end));
     let s = &mut out.summary;
+    let mut cites = Citations::default();
 
-    // All commits in the window, newest first; stop well past the window's start
-    // (commit dates are not monotonic, so allow a margin of out-of-order commits).
-    let mut walk = repo.revwalk()?;
-    walk.set_sorting(git2::Sort::TIME)?;
-    walk.push(head.id())?;
-    let mut authors: HashSet<String> = HashSet::new();
+    // One streamed pass, newest committer date first. `next_first_parent` is the next
+    // commit of HEAD's first-parent chain: it is reached after all its descendants.
+    let mut queue = std::collections::BinaryHeap::new();
+    let mut seen: HashSet<git2::Oid> = HashSet::new();
+    seen.insert(head.id());
+    queue.push(Queued {
+        time: end,
+        commit: head.clone(),
+    });
+    let mut next_first_parent = Some(head.id());
+    let mut authors: HashSet<Vec<u8>> = HashSet::new();
     let mut older_in_a_row = 0u32;
-    for oid in walk {
-        let commit = repo.find_commit(oid?)?;
-        let t = commit.committer().when().seconds();
+    while let Some(Queued { time: t, commit }) = queue.pop() {
+        let is_first_parent = next_first_parent == Some(commit.id());
+        if is_first_parent {
+            next_first_parent = commit.parent_ids().next();
+        }
         if t < start {
             older_in_a_row += 1;
-            if older_in_a_row > 1000 {
+            if older_in_a_row > STOP_AFTER_OLDER {
                 break;
             }
+        } else {
+            older_in_a_row = 0;
+        }
+        // Parents are parsed once, when first reached (the queue needs their dates).
+        for pid in commit.parent_ids() {
+            if seen.insert(pid) {
+                let parent = repo.find_commit(pid)?;
+                let time = parent.committer().when().seconds();
+                queue.push(Queued {
+                    time,
+                    commit: parent,
+                });
+            }
+        }
+        if t < start {
             continue;
         }
-        older_in_a_row = 0;
-        if t > end {
-            continue;
-        }
-        s.commits += 1;
-        if commit.parent_count() > 1 {
-            s.merge_commits += 1;
-        }
-        let author = commit.author();
-        let name = String::from_utf8_lossy(author.name_bytes()).into_owned();
-        let email = String::from_utf8_lossy(author.email_bytes()).to_ascii_lowercase();
-        if is_bot(&name, &email) {
-            s.bot_commits += 1;
-        }
-        authors.insert(email);
-        let msg = String::from_utf8_lossy(commit.message_bytes());
-        if commit
-            .raw_header_bytes()
-            .windows(7)
-            .any(|w| w == b"gpgsig ")
-        {
-            s.signed_commits += 1;
-        }
-        if msg.contains("\nSigned-off-by: ") {
-            s.dco_signed_off += 1;
-        }
-        let subject = msg.lines().next().unwrap_or("");
-        if subject.starts_with("Revert \"") {
-            s.reverts += 1;
-        }
-        if subject.to_ascii_lowercase().contains("hotfix") {
-            s.hotfix_commits += 1;
-        }
+        count_commit(&commit, is_first_parent, s, &mut authors, &mut cites);
     }
     s.authors = authors.len() as u64;
-
-    // First-parent chain: the review flow.
-    let mut fp = repo.revwalk()?;
-    fp.simplify_first_parent()?;
-    fp.push(head.id())?;
-    let mut older_in_a_row = 0u32;
-    for oid in fp {
-        let commit = repo.find_commit(oid?)?;
-        let t = commit.committer().when().seconds();
-        if t < start {
-            older_in_a_row += 1;
-            if older_in_a_row > 200 {
-                break;
-            }
-            continue;
-        }
-        older_in_a_row = 0;
-        if t > end {
-            continue;
-        }
-        s.first_parent_commits += 1;
-        let msg = String::from_utf8_lossy(commit.message_bytes());
-        let subject = msg.lines().next().unwrap_or("");
-        if release_re().is_match(subject) {
-            s.release_commits += 1;
-            continue;
-        }
-        if pr_re().is_match(&msg) || pr_re().is_match(subject) {
-            s.pr_based_commits += 1;
-        }
-    }
     s.pr_share_denominator = s.first_parent_commits - s.release_commits;
     s.pr_based_share = pct(s.pr_based_commits, s.pr_share_denominator);
     s.signed_commits_share = pct(s.signed_commits, s.commits);
     s.dco_share = pct(s.dco_signed_off, s.commits);
+    let forge_signed = cites.forge_signed;
+    out.facts.append(&mut cites.facts);
 
-    // Version tags by date.
-    let mut in_window: Vec<(i64, String)> = Vec::new();
-    repo.tag_foreach(|oid, name| {
-        let name = String::from_utf8_lossy(name);
-        let short = name.trim_start_matches("refs/tags/").to_string();
-        if !is_version_tag(&short) {
-            return true;
+    let tags = read_tags(repo, end, prev_start, &mut out.diagnostics)?;
+    let s = &mut out.summary;
+    s.signed_tags = tags.iter().filter(|t| t.signed).count() as u64;
+    // Both windows include their start: a tag dated exactly `window_days` before HEAD
+    // is in the window, as a commit is.
+    let mut current: Vec<&TagInfo> = tags.iter().filter(|t| t.time >= start).collect();
+    let mut previous: Vec<&TagInfo> = tags.iter().filter(|t| t.time < start).collect();
+    s.version_tags = current.len() as u64;
+    s.version_tags_previous_window = previous.len() as u64;
+    s.median_days_between_releases = median_gap_days(&current);
+    for (list, window) in [(&mut current, "current"), (&mut previous, "previous")] {
+        list.sort_by(|a, b| (b.time, &b.name).cmp(&(a.time, &a.name)));
+        for t in list.iter().take(CITED_TAGS_PER_WINDOW) {
+            out.facts.push(tag_fact(t, window));
         }
-        let (time, signed) = match repo.find_tag(oid) {
-            Ok(tag) => {
-                let signed = tag
-                    .message_bytes()
-                    .is_some_and(|m| m.windows(11).any(|w| w == b"-----BEGIN "));
-                let time = tag.tagger().map(|t| t.when().seconds()).or_else(|| {
-                    tag.target()
-                        .ok()
-                        .and_then(|o| o.peel_to_commit().ok())
-                        .map(|c| c.committer().when().seconds())
-                });
-                (time, signed)
-            }
-            Err(_) => (
-                repo.find_commit(oid)
-                    .ok()
-                    .map(|c| c.committer().when().seconds()),
-                false,
-            ),
-        };
-        if signed {
-            s.signed_tags += 1;
-        }
-        if let Some(t) = time {
-            if t > start && t <= end {
-                in_window.push((t, short));
-            } else if t > prev_start && t <= start {
-                s.version_tags_previous_window += 1;
-            }
-        }
-        true
-    })?;
-    in_window.sort();
-    s.version_tags = in_window.len() as u64;
-    if in_window.len() >= 2 {
-        let mut gaps: Vec<f64> = in_window
-            .windows(2)
-            .map(|w| (w[1].0 - w[0].0) as f64 / 86_400.0)
-            .collect();
-        gaps.sort_by(|a, b| a.total_cmp(b));
-        let mid = gaps.len() / 2;
-        let median = if gaps.len() % 2 == 0 {
-            (gaps[mid - 1] + gaps[mid]) / 2.0
-        } else {
-            gaps[mid]
-        };
-        s.median_days_between_releases = Some((median * 10.0).round() / 10.0);
     }
+    let s = &out.summary;
 
-    let tag_list: Vec<&str> = in_window
-        .iter()
-        .rev()
-        .take(8)
-        .map(|(_, n)| n.as_str())
-        .collect();
+    let tag_list: Vec<&str> = current.iter().take(8).map(|t| t.name.as_str()).collect();
+    let signed_detail = if forge_signed > 0 {
+        format!(
+            "; {} signed commits ({} of them web merges signed by the forge, not by their authors)",
+            s.signed_commits, forge_signed
+        )
+    } else {
+        format!("; {} signed commits", s.signed_commits)
+    };
     let mut f = Fact::new(
         "history.window",
         Location::new("git:HEAD", None),
         format!(
-            "last {} days: {} commits, {} of {} first-parent commits PR/MR-based, {} version tags{} (previous window: {})",
+            "last {} days: {} commits, {} of {} first-parent commits PR/MR-based, {} version tags{} (previous window: {}){}",
             opts.window_days,
             s.commits,
             s.pr_based_commits,
             s.pr_share_denominator,
             s.version_tags,
-            if tag_list.is_empty() { String::new() } else { format!(" ({}{})", tag_list.join(", "), if in_window.len() > 8 { ", ..." } else { "" }) },
+            if tag_list.is_empty() { String::new() } else { format!(" ({}{})", tag_list.join(", "), if current.len() > 8 { ", ..." } else { "" }) },
             s.version_tags_previous_window,
+            signed_detail,
         ),
     )
     .source(EvidenceSource::History)
@@ -443,7 +619,10 @@ fn walk(
         s.version_tags as i64 - s.version_tags_previous_window as i64,
     )
     .attr("reverts", s.reverts as i64)
-    .attr("hotfixes", s.hotfix_commits as i64);
+    .attr("hotfixes", s.hotfix_commits as i64)
+    .attr("signed_commits", s.signed_commits as i64)
+    .attr("forge_signed_commits", forge_signed as i64)
+    .attr("signed_tags", s.signed_tags as i64);
     if let Some(v) = s.pr_based_share {
         f.set("pr_based_share_pct", v);
     }
@@ -458,6 +637,170 @@ fn walk(
     }
     out.facts.push(f);
     Ok(())
+}
+
+fn count_commit(
+    commit: &git2::Commit,
+    is_first_parent: bool,
+    s: &mut HistorySummary,
+    authors: &mut HashSet<Vec<u8>>,
+    cites: &mut Citations,
+) {
+    s.commits += 1;
+    if commit.parent_count() > 1 {
+        s.merge_commits += 1;
+    }
+    let author = commit.author();
+    let name = String::from_utf8_lossy(author.name_bytes());
+    let email = author.email_bytes().to_ascii_lowercase();
+    let msg = String::from_utf8_lossy(commit.message_bytes());
+    if let Some((bot, via)) = bot_of(&name, &String::from_utf8_lossy(&email), &msg) {
+        s.bot_commits += 1;
+        cites.cite("bot", commit, &msg, &[("bot", bot.as_str()), ("via", via)]);
+    }
+    authors.insert(email);
+    let raw = commit.raw_header_bytes();
+    if has_header(raw, b"gpgsig") || has_header(raw, b"gpgsig-sha256") {
+        s.signed_commits += 1;
+        let c = commit.committer();
+        if is_forge_committer(
+            &String::from_utf8_lossy(c.name_bytes()),
+            &String::from_utf8_lossy(c.email_bytes()),
+        ) {
+            cites.forge_signed += 1;
+        }
+    }
+    if msg.contains("\nSigned-off-by: ") {
+        s.dco_signed_off += 1;
+    }
+    let subject = subject_of(&msg);
+    if subject.starts_with("Revert \"") {
+        s.reverts += 1;
+        cites.cite("revert", commit, &msg, &[]);
+    }
+    if contains_ci(subject.as_bytes(), b"hotfix") {
+        s.hotfix_commits += 1;
+        cites.cite("hotfix", commit, &msg, &[]);
+    }
+    if is_first_parent {
+        s.first_parent_commits += 1;
+        if release_re().is_match(subject) {
+            s.release_commits += 1;
+            cites.cite("release", commit, &msg, &[]);
+        } else if pr_re().is_match(&msg) {
+            s.pr_based_commits += 1;
+            cites.cite("pr-based", commit, &msg, &[]);
+        } else {
+            cites.cite("direct", commit, &msg, &[]);
+        }
+    }
+}
+
+struct TagInfo {
+    name: String,
+    time: i64,
+    annotated: bool,
+    signed: bool,
+    commit: String,
+    subject: String,
+}
+
+/// Version tags dated in the window or the one before it. A tag that cannot be read is
+/// a diagnostic, not a failure of the whole history.
+fn read_tags(
+    repo: &git2::Repository,
+    end: i64,
+    prev_start: i64,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Vec<TagInfo>, git2::Error> {
+    let mut tags = Vec::new();
+    repo.tag_foreach(|oid, name| {
+        let name = String::from_utf8_lossy(name);
+        let short = name.trim_start_matches("refs/tags/").to_string();
+        if !is_version_tag(&short) {
+            return true;
+        }
+        let info = (|| -> Result<TagInfo, git2::Error> {
+            let obj = repo.find_object(oid, None)?;
+            let commit = obj.peel_to_commit()?;
+            let (time, annotated, signed) = match obj.as_tag() {
+                Some(tag) => (
+                    tag.tagger()
+                        .map_or(commit.committer().when().seconds(), |t| t.when().seconds()),
+                    true,
+                    tag.message_bytes()
+                        .is_some_and(|m| m.windows(11).any(|w| w == b"-----BEGIN ")),
+                ),
+                None => (commit.committer().when().seconds(), false, false),
+            };
+            Ok(TagInfo {
+                name: short.clone(),
+                time,
+                annotated,
+                signed,
+                commit: commit.id().to_string(),
+                subject: subject_of(&String::from_utf8_lossy(commit.message_bytes())).to_string(),
+            })
+        })();
+        match info {
+            Ok(t) if t.time >= prev_start && t.time <= end => tags.push(t),
+            Ok(_) => {}
+            Err(e) => diagnostics.push(Diagnostic::warning(
+                &format!("git:tag/{short}"),
+                None,
+                format!("the tag cannot be read and is not counted: {}", e.message()),
+            )),
+        }
+        true
+    })?;
+    Ok(tags)
+}
+
+fn tag_fact(t: &TagInfo, window: &str) -> Fact {
+    let date = rfc3339(t.time);
+    let kind = match (t.annotated, t.signed) {
+        (true, true) => "annotated, signed",
+        (true, false) => "annotated",
+        _ => "lightweight",
+    };
+    Fact::new(
+        "history.tag",
+        Location::new(format!("git:tag/{}", t.name), None),
+        format!(
+            "{} {} ({kind}) on {}: {}",
+            t.name,
+            &date[..10],
+            &t.commit[..12.min(t.commit.len())],
+            t.subject
+        ),
+    )
+    .source(EvidenceSource::History)
+    .attr("name", t.name.as_str())
+    .attr("window", window)
+    .attr("date", date)
+    .attr("annotated", t.annotated)
+    .attr("signed", t.signed)
+    .attr("commit", t.commit.as_str())
+}
+
+fn median_gap_days(tags: &[&TagInfo]) -> Option<f64> {
+    if tags.len() < 2 {
+        return None;
+    }
+    let mut times: Vec<i64> = tags.iter().map(|t| t.time).collect();
+    times.sort_unstable();
+    let mut gaps: Vec<f64> = times
+        .windows(2)
+        .map(|w| (w[1] - w[0]) as f64 / 86_400.0)
+        .collect();
+    gaps.sort_by(|a, b| a.total_cmp(b));
+    let mid = gaps.len() / 2;
+    let median = if gaps.len() % 2 == 0 {
+        (gaps[mid - 1] + gaps[mid]) / 2.0
+    } else {
+        gaps[mid]
+    };
+    Some((median * 10.0).round() / 10.0)
 }
 
 /// Seconds since the epoch → `YYYY-MM-DDTHH:MM:SSZ` (UTC), without a date library.

@@ -985,7 +985,8 @@ mod tests {
         assert!(n.default_branch() && !n.pull_request);
         let n = t.narrow("'refs/heads/main' == github.ref");
         assert!(n.default_branch() && !n.pull_request);
-        let n = t.narrow("!(github.event_name == 'push' && startsWith(github.ref, 'refs/tags/v2.'))");
+        let n =
+            t.narrow("!(github.event_name == 'push' && startsWith(github.ref, 'refs/tags/v2.'))");
         assert_eq!(n, t);
         let n = t.narrow("github.ref != 'refs/heads/main'");
         assert!(n.pull_request);
