@@ -5,5 +5,6 @@ mod support;
 
 mod cli;
 mod criteria;
+mod deployment;
 mod history;
 mod schema;
