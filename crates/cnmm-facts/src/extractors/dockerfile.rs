@@ -98,8 +98,11 @@ impl Extractor for Dockerfile {
     }
 }
 
-/// Logical instructions: (first line, text with continuations joined).
-fn instructions(text: &str) -> (Vec<(u32, String)>, Vec<(u32, String)>) {
+/// A line number with a text: an instruction, or a problem found there.
+type Lined = (u32, String);
+
+/// Logical instructions (first line, text with continuations joined) and problems.
+fn instructions(text: &str) -> (Vec<Lined>, Vec<Lined>) {
     let mut escape = '\\';
     let mut out = Vec::new();
     let mut problems = Vec::new();
@@ -174,7 +177,7 @@ fn instructions(text: &str) -> (Vec<(u32, String)>, Vec<(u32, String)>) {
     (out, problems)
 }
 
-fn read(text: &str, path: &str) -> (Vec<Fact>, Vec<(u32, String)>) {
+fn read(text: &str, path: &str) -> (Vec<Fact>, Vec<Lined>) {
     let (instrs, problems) = instructions(text);
     let mut facts = Vec::new();
     let mut stages: Vec<String> = Vec::new();
