@@ -53,11 +53,15 @@ static KINDS: &[FactKindSpec] = &[
                 T::List,
                 "Probe kinds set at the top level (liveness, readiness, startup).",
             ),
-            attr(
-                "settings",
-                T::List,
-                "Scalar settings as dotted.key=value (for log format and telemetry endpoints).",
-            ),
+        ],
+    },
+    FactKindSpec {
+        name: "helm.value",
+        source: FactSource::Files,
+        description: "One scalar setting of a chart's values file, at its line.",
+        attrs: &[
+            attr("key", T::Str, "The dotted key (`server.log.format`)."),
+            attr("value", T::Str, "The scalar value as written."),
         ],
     },
     FactKindSpec {
@@ -157,7 +161,8 @@ impl Extractor for Helm {
             // A plain manifest in templates/ is read by the Kubernetes extractor.
             let chart_dir = parent_dir(dir);
             if has_chart(chart_dir) && input.text.contains("{{") {
-                facts.extend(template_facts(input.text, path));
+                let helpers = helper_probes(ctx, dir);
+                facts.extend(template_facts(input.text, path, &helpers));
             }
         } else if name == "Chart.yaml" || is_values(name) || is_kustomization(name) {
             if is_values(name) && !has_chart(dir) {
@@ -171,6 +176,7 @@ impl Extractor for Helm {
                 let fact = if name == "Chart.yaml" {
                     chart_fact(doc, path)
                 } else if is_values(name) {
+                    flatten(doc, "", path, &mut facts, 0);
                     Some(values_fact(doc, path))
                 } else {
                     Some(kustomize_fact(doc, path))
@@ -212,19 +218,29 @@ fn chart_fact(doc: &Node, path: &str) -> Option<Fact> {
     )
 }
 
-fn flatten(node: &Node, prefix: &str, out: &mut Vec<String>, depth: usize) {
-    if depth > 8 {
+/// One `helm.value` fact per scalar under mappings (lists are not descended: their
+/// items have no stable key).
+fn flatten(node: &Node, prefix: &str, path: &str, out: &mut Vec<Fact>, depth: usize) {
+    if depth > 16 {
         return;
     }
-    for (k, _, v) in node.entries() {
+    for (k, key_node, v) in node.entries() {
         let key = if prefix.is_empty() {
             k.to_string()
         } else {
             format!("{prefix}.{k}")
         };
         match v.as_str() {
-            Some(s) => out.push(format!("{key}={s}")),
-            None => flatten(v, &key, out, depth + 1),
+            Some(s) => out.push(
+                Fact::new(
+                    "helm.value",
+                    Location::at(path, key_node.line),
+                    format!("chart value {key}: {}", cnmm_model::text::truncate(s, 60)),
+                )
+                .attr("key", key.as_str())
+                .attr("value", s),
+            ),
+            None => flatten(v, &key, path, out, depth + 1),
         }
     }
 }
@@ -265,10 +281,6 @@ fn values_fact(doc: &Node, path: &str) -> Fact {
         }
     }
     fact.set("probes", probes);
-    let mut settings = Vec::new();
-    flatten(doc, "", &mut settings, 0);
-    settings.sort();
-    fact.set("settings", settings);
     fact
 }
 
@@ -349,10 +361,36 @@ fn strip_non_output(text: &str) -> String {
     out
 }
 
-fn template_facts(text: &str, path: &str) -> Vec<Fact> {
-    let text = strip_non_output(text);
-    let mut probes = Vec::new();
-    let (mut requests, mut limits) = (false, false);
+/// Probe kinds inside each named template (`{{ define "x" }}`) of the `_*.tpl` helpers
+/// of a templates directory: charts often put the whole pod spec in a helper.
+fn helper_probes(ctx: &Ctx, templates_dir: &str) -> Vec<(String, Vec<String>)> {
+    let prefix = format!("{templates_dir}/_");
+    let mut out = Vec::new();
+    for f in ctx
+        .inventory
+        .files
+        .iter()
+        .filter(|f| f.path.starts_with(&prefix) && !f.path[prefix.len()..].contains('/'))
+    {
+        let Ok(text) = ctx.reader.read_text(f) else {
+            continue;
+        };
+        for part in text.split("define \"").skip(1) {
+            let Some((name, body)) = part.split_once('"') else {
+                continue;
+            };
+            let body = body.split("define \"").next().unwrap_or(body);
+            let probes = probes_in(body);
+            if !probes.is_empty() {
+                out.push((name.to_string(), probes));
+            }
+        }
+    }
+    out
+}
+
+fn probes_in(text: &str) -> Vec<String> {
+    let mut probes: Vec<String> = Vec::new();
     for line in text.lines() {
         let t = line.trim_start();
         let t = t.strip_prefix("- ").unwrap_or(t).trim_start();
@@ -361,14 +399,33 @@ fn template_facts(text: &str, path: &str) -> Vec<Fact> {
             ("readinessProbe:", "readiness"),
             ("startupProbe:", "startup"),
         ] {
-            if t.starts_with(key) && !probes.iter().any(|x: &String| x == p) {
+            if t.starts_with(key) && !probes.iter().any(|x| x == p) {
                 probes.push(p.to_string());
             }
         }
+    }
+    probes.sort();
+    probes
+}
+
+fn template_facts(text: &str, path: &str, helpers: &[(String, Vec<String>)]) -> Vec<Fact> {
+    let text = strip_non_output(text);
+    let mut probes = probes_in(&text);
+    for (name, helper) in helpers {
+        if text.contains(&format!("include \"{name}\""))
+            || text.contains(&format!("template \"{name}\""))
+        {
+            probes.extend(helper.iter().cloned());
+        }
+    }
+    probes.sort();
+    probes.dedup();
+    let (mut requests, mut limits) = (false, false);
+    for line in text.lines() {
+        let t = line.trim_start();
         requests |= t.starts_with("requests:") || t.contains(".Values.resources");
         limits |= t.starts_with("limits:") || t.contains(".Values.resources");
     }
-    probes.sort();
     let mut facts = Vec::new();
     let mut depth = 0i32;
     for (i, line) in text.lines().enumerate() {
@@ -414,7 +471,7 @@ mod tests {
     #[test]
     fn template_kinds_behind_conditions() {
         let src = "{{/*\nkind: Secret\n*/}}\n{{- if .Values.autoscaling.enabled }}\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\n{{- end }}\n---\napiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - livenessProbe:\n            {{- toYaml .Values.livenessProbe | nindent 12 }}\n          resources:\n            {{- toYaml .Values.resources | nindent 12 }}\n";
-        let f = template_facts(src, "charts/app/templates/hpa.yaml");
+        let f = template_facts(src, "charts/app/templates/hpa.yaml", &[]);
         assert_eq!(f.len(), 2);
         assert_eq!(f[0].get_str("kind"), Some("HorizontalPodAutoscaler"));
         assert_eq!(f[0].location.line, Some(6));
@@ -427,11 +484,16 @@ mod tests {
 
     #[test]
     fn named_templates_render_nothing() {
-        let src = "{{- define \"app.hpa\" -}}\n{{- if true }}\nkind: HorizontalPodAutoscaler\n{{- end }}\n{{- end }}\nkind: Service\n";
-        let f = template_facts(src, "charts/app/templates/x.yaml");
+        let src = "{{- define \"app.hpa\" -}}\n{{- if true }}\nkind: HorizontalPodAutoscaler\n{{- end }}\n{{- end }}\nkind: Service\nspec:\n  {{- include \"app.pod\" . | nindent 2 }}\n";
+        let f = template_facts(
+            src,
+            "charts/app/templates/x.yaml",
+            &[("app.pod".to_string(), vec!["readiness".to_string()])],
+        );
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].get_str("kind"), Some("Service"));
         assert_eq!(f[0].location.line, Some(6));
+        assert_eq!(f[0].get_list("probes"), ["readiness"]);
     }
 
     #[test]
@@ -453,8 +515,13 @@ mod tests {
         .remove(0);
         let v = values_fact(&doc, "charts/app/values.yaml");
         assert!(v.get_bool("autoscaling") && v.get_bool("limits") && !v.get_bool("requests"));
-        assert!(v
-            .get_list("settings")
-            .contains(&"log.format=json".to_string()));
+        let mut values = Vec::new();
+        flatten(&doc, "", "charts/app/values.yaml", &mut values, 0);
+        let log = values
+            .iter()
+            .find(|f| f.get_str("key") == Some("log.format"))
+            .expect("log.format");
+        assert_eq!(log.get_str("value"), Some("json"));
+        assert_eq!(log.location.line, Some(7));
     }
 }
