@@ -21,6 +21,7 @@ static KINDS: &[FactKindSpec] = &[FactKindSpec {
         attr("api_group", T::Str, "The API group of apiVersion (`apps`, `kyverno.io`, `audit.k8s.io`; `core` for v1)."),
         attr("name", T::Str, "metadata.name, when set."),
         attr("workload", T::Bool, "A kind that runs pods: Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Argo Rollout."),
+        attr("patch", T::Bool, "For workloads: a partial object (no container names an image), such as a Kustomize strategic-merge patch; the base it patches carries the pod spec."),
         attr("containers", T::Int, "For workloads: the number of (non-init) containers."),
         attr("probed", T::Int, "For workloads: containers with a liveness or readiness probe."),
         attr("all_probed", T::Bool, "For workloads: every container has a liveness or readiness probe."),
@@ -258,6 +259,10 @@ fn describe_workload(doc: &Node, kind: &str, fact: &mut Fact) {
     }
     probes.sort();
     probes.dedup();
+    let patch = !containers
+        .iter()
+        .any(|c| c.get("image").and_then(Node::as_str).is_some());
+    fact.set("patch", patch);
     fact.set("containers", containers.len());
     fact.set("probed", probed);
     fact.set(
@@ -287,7 +292,7 @@ mod tests {
     #[test]
     fn multi_document_workload_and_autoscaler() {
         let f = facts(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          resources:\n            requests: {cpu: 100m}\n            limits: {}\n          readinessProbe:\n            httpGet: {path: /readyz, port: 8080}\n          env:\n            - {name: LOG_FORMAT, value: json}\n        - name: sidecar\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nspec: {minReplicas: 2, maxReplicas: 5}\n",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: web:1\n          resources:\n            requests: {cpu: 100m}\n            limits: {}\n          readinessProbe:\n            httpGet: {path: /readyz, port: 8080}\n          env:\n            - {name: LOG_FORMAT, value: json}\n        - name: sidecar\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nspec: {minReplicas: 2, maxReplicas: 5}\n",
         );
         assert_eq!(f.len(), 2);
         let d = &f[0];
@@ -300,8 +305,10 @@ mod tests {
         // An empty `limits: {}` is not a limit.
         assert_eq!(d.get("with_limits"), Some(&0usize.into()));
         assert_eq!(d.get_list("env"), ["LOG_FORMAT=json"]);
+        // The sidecar has no image, but web does: a complete object.
+        assert!(!d.get_bool("patch"));
         assert_eq!(f[1].get("max_replicas"), Some(&5i64.into()));
-        assert_eq!(f[1].location.line, Some(19));
+        assert_eq!(f[1].location.line, Some(20));
     }
 
     #[test]
@@ -311,6 +318,7 @@ mod tests {
         );
         assert_eq!(f.len(), 2);
         assert!(f[0].get_bool("all_probed"));
+        assert!(f[0].get_bool("patch"));
         assert_eq!(f[1].get_str("api_group"), Some("kyverno.io"));
         assert!(f[1]
             .get_list("policy_text")
