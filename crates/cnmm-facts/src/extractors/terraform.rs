@@ -26,6 +26,7 @@ static KINDS: &[FactKindSpec] = &[
             attr("name", T::Str, "The block's name label."),
             attr("settings", T::List, "Literal settings as key=value, nested blocks as dotted keys, one entry per element of a list of strings."),
             attr("module_dir", T::Str, "When the file sits in modules/<name>/: that directory."),
+            attr("published_module", T::Bool, "The file belongs to a published Terraform module (its directory, or the module whose modules/ it sits in, has an examples/ directory with .tf files, the registry's standard module structure): its resources are what it creates for its users, not this repository's own setup."),
         ],
     },
     FactKindSpec {
@@ -57,11 +58,12 @@ impl Extractor for Terraform {
             || ansible_candidate(path)
     }
 
-    fn extract(&self, input: &FileInput, _ctx: &Ctx, out: &mut Output) {
+    fn extract(&self, input: &FileInput, ctx: &Ctx, out: &mut Output) {
         let path = input.path();
         let name = file_name(path);
         let mut facts = Vec::new();
         if name.ends_with(".tf") || name.ends_with(".tofu") {
+            let published = published_module(path, ctx);
             let scanned = scan_hcl(input.text);
             if let Some((line, msg)) = scanned.error {
                 out.diagnostics.push(Diagnostic::error(
@@ -78,7 +80,8 @@ impl Extractor for Terraform {
                     format!("{} {}", b.kind, b.labels.join(".")),
                 )
                 .attr("block", b.kind.as_str())
-                .attr("settings", b.settings);
+                .attr("settings", b.settings)
+                .attr("published_module", published);
                 if let Some(t) = b.labels.first() {
                     f.set("type", t.as_str());
                 }
@@ -204,6 +207,32 @@ fn ansible(doc: &Node, path: &str) -> Option<Fact> {
         )
         .attr("tool", "ansible")
         .attr("resources", n)
+    })
+}
+
+/// Whether the directory of `path`, or the module whose `modules/` holds it, ships
+/// `examples/` with Terraform files: the standard structure of a published module.
+fn published_module(path: &str, ctx: &Ctx) -> bool {
+    let dir = parent_dir(path);
+    let mut roots = vec![dir.to_string()];
+    let parts: Vec<&str> = dir.split('/').collect();
+    if let Some(i) = parts.iter().rposition(|p| *p == "modules") {
+        roots.push(parts[..i].join("/"));
+    }
+    roots.iter().any(|root| {
+        let prefix = if root.is_empty() {
+            "examples/".to_string()
+        } else {
+            format!("{root}/examples/")
+        };
+        let start = ctx
+            .inventory
+            .files
+            .partition_point(|f| f.path.as_str() < prefix.as_str());
+        ctx.inventory.files[start..]
+            .iter()
+            .take_while(|f| f.path.starts_with(&prefix))
+            .any(|f| f.path.ends_with(".tf") || f.path.ends_with(".tofu"))
     })
 }
 
