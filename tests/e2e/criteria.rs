@@ -109,3 +109,34 @@ fn every_criterion_fixture_gets_its_expected_status() {
         failures.join("\n")
     );
 }
+
+/// Every built-in rule has a case that meets it and one that narrowly misses it (or a
+/// trap); every fixture directory names a real rule.
+#[test]
+fn every_rule_has_meeting_and_missing_fixtures() {
+    let (set, _) = cnmm::scan::load_rules(&[]).expect("built-in rules");
+    let all = cases();
+    let mut problems = Vec::new();
+    for r in &set.rules {
+        let names: Vec<String> = all
+            .iter()
+            .filter(|(id, _)| id == &r.id)
+            .filter_map(|(_, p)| p.file_name().map(|n| n.to_string_lossy().to_string()))
+            .collect();
+        if !names.iter().any(|n| n.starts_with("meets")) {
+            problems.push(format!("{}: no meets* fixture", r.id));
+        }
+        if !names
+            .iter()
+            .any(|n| n.starts_with("misses") || n.starts_with("trap"))
+        {
+            problems.push(format!("{}: no misses*/trap* fixture", r.id));
+        }
+    }
+    for (id, case) in &all {
+        if set.rule(id).is_none() {
+            problems.push(format!("{}: fixture for unknown rule {id}", case.display()));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

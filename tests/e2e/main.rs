@@ -6,6 +6,7 @@ mod support;
 mod adversarial;
 mod cli;
 mod criteria;
+mod deployment;
 mod docs;
 mod history;
 mod schema;

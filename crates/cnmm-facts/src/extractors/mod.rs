@@ -6,7 +6,14 @@
 //! [`registry`], declare its fact kinds. Rules can then use them with no engine change.
 
 pub mod ci;
+pub mod dockerfile;
 pub mod governance;
+pub mod helm;
+pub mod kubernetes;
+pub mod observability;
+pub mod release_config;
+pub mod sbom;
+pub mod terraform;
 
 use crate::inventory::{InvFile, Inventory};
 use crate::tools::ToolMatcher;
@@ -63,6 +70,13 @@ pub fn registry() -> Vec<Box<dyn Extractor>> {
     vec![
         Box::new(ci::github_actions::GithubActions),
         Box::new(governance::Governance),
+        Box::new(kubernetes::Kubernetes),
+        Box::new(helm::Helm),
+        Box::new(terraform::Terraform),
+        Box::new(dockerfile::Dockerfile),
+        Box::new(observability::Observability),
+        Box::new(release_config::ReleaseConfig),
+        Box::new(sbom::Sbom),
     ]
 }
 
@@ -107,4 +121,13 @@ pub fn yaml_diagnostic(path: &str, err: &crate::yaml::YamlError) -> Diagnostic {
             err.message
         ),
     )
+}
+
+/// Marks a fact from a file the path policy excludes (tests, examples...) with the
+/// reason, unless the extractor already excluded it for a reason of its own.
+pub fn mark_excluded(fact: Fact, input: &FileInput) -> Fact {
+    match (&fact.excluded, &input.file.excluded) {
+        (None, Some(reason)) => fact.excluded(reason.clone()),
+        _ => fact,
+    }
 }
