@@ -1,0 +1,137 @@
+//! JUnit XML, which Jenkins and GitLab show natively: one `<testsuite>` per section, one
+//! `<testcase>` per criterion.
+//!
+//! A criterion that passes (met, waived, not applicable) is a passing test. One that does
+//! not pass is a failure when it is at or below the section's target; with no target
+//! set, the section's next level is the target. Criteria above the target are skipped:
+//! nobody asked for them yet. Every string is sanitised and XML-escaped.
+
+use crate::{xml_escape as esc, Options};
+use cnmm_model::{Assessment, CriterionResult, SectionResult, Status};
+use std::fmt::Write;
+
+enum Outcome {
+    Pass,
+    Failure,
+    Skipped,
+}
+
+fn outcome(c: &CriterionResult, target: u8) -> Outcome {
+    if c.status.passes() {
+        Outcome::Pass
+    } else if c.level <= target {
+        Outcome::Failure
+    } else {
+        Outcome::Skipped
+    }
+}
+
+fn target_of(s: &SectionResult, opts: &Options) -> u8 {
+    opts.targets
+        .get(&s.id)
+        .copied()
+        .unwrap_or(s.level.saturating_add(1))
+}
+
+fn failure_text(c: &CriterionResult) -> String {
+    let mut t = String::new();
+    if let Some(r) = &c.reason {
+        let _ = writeln!(t, "{}: {r}", c.status.as_str());
+    }
+    for x in &c.excluded {
+        let _ = writeln!(
+            t,
+            "not counted: {} ({}): {}",
+            crate::location(&x.path, x.line),
+            x.detail,
+            x.reason
+        );
+    }
+    let _ = writeln!(t, "{}", c.remediation.trim_end());
+    t
+}
+
+pub fn render(a: &Assessment, opts: &Options) -> String {
+    let mut o = String::new();
+    let mut suites = String::new();
+    let (mut total, mut total_fail, mut total_skip) = (0usize, 0usize, 0usize);
+    for s in &a.sections {
+        let target = target_of(s, opts);
+        let (mut fail, mut skip) = (0usize, 0usize);
+        let mut cases = String::new();
+        for c in &s.criteria {
+            let name = format!("{} {}", c.id, c.title);
+            let _ = write!(
+                cases,
+                "    <testcase classname=\"cnmm.{}\" name=\"{}\" time=\"0\">\n",
+                s.id.as_str(),
+                esc(&name)
+            );
+            match outcome(c, target) {
+                Outcome::Pass => {}
+                Outcome::Failure => {
+                    fail += 1;
+                    let kind = if c.status == Status::Unknown {
+                        "unknown"
+                    } else {
+                        "unmet"
+                    };
+                    let _ = write!(
+                        cases,
+                        "      <failure type=\"{kind}\" message=\"{}\">{}</failure>\n",
+                        esc(&format!(
+                            "{} {kind}: {} level {} needs it ({} is at level {}, target {target})",
+                            c.id, s.title, c.level, s.title, s.level
+                        )),
+                        esc(&failure_text(c))
+                    );
+                }
+                Outcome::Skipped => {
+                    skip += 1;
+                    let _ = write!(
+                        cases,
+                        "      <skipped message=\"{}\"/>\n",
+                        esc(&format!(
+                            "level {} is above the target {target}",
+                            c.level
+                        ))
+                    );
+                }
+            }
+            let mut out = String::new();
+            for e in &c.evidence {
+                let _ = writeln!(out, "{}  {}", crate::location(&e.path, e.line), e.detail);
+            }
+            if !out.is_empty() {
+                let _ = write!(cases, "      <system-out>{}</system-out>\n", esc(&out));
+            }
+            cases.push_str("    </testcase>\n");
+        }
+        total += s.criteria.len();
+        total_fail += fail;
+        total_skip += skip;
+        let _ = write!(
+            suites,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{fail}\" errors=\"0\" skipped=\"{skip}\" time=\"0\">\n",
+            esc(&format!("{} (level {}, target {target})", s.title, s.level)),
+            s.criteria.len()
+        );
+        let _ = write!(
+            suites,
+            "    <properties>\n      <property name=\"section\" value=\"{}\"/>\n      <property name=\"level\" value=\"{}\"/>\n      <property name=\"target\" value=\"{target}\"/>\n    </properties>\n",
+            s.id.as_str(),
+            s.level
+        );
+        suites.push_str(&cases);
+        suites.push_str("  </testsuite>\n");
+    }
+    o.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = write!(
+        o,
+        "<testsuites name=\"{}\" tests=\"{total}\" failures=\"{total_fail}\" errors=\"0\" skipped=\"{total_skip}\" time=\"0\">\n",
+        esc(&format!("cnmm {}", a.target.path))
+    );
+    o.push_str(&suites);
+    o.push_str("</testsuites>\n");
+    o
+}
