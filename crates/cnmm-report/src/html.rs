@@ -53,7 +53,7 @@ fn linked(path: &str, line: Option<u32>) -> String {
 fn chart(a: &Assessment, opts: &Options) -> String {
     let (label_w, unit, bar_h, gap) = (150u32, 110u32, 28u32, 14u32);
     let top = 24u32;
-    let width = label_w + unit * u32::from(MAX_LEVEL) + 20;
+    let width = label_w + unit * u32::from(MAX_LEVEL) + 50;
     let height = top + (bar_h + gap) * a.sections.len() as u32 + 10;
     let mut o = String::new();
     let _ = write!(

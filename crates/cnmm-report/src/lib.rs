@@ -70,10 +70,20 @@ pub(crate) fn is_file_path(path: &str) -> bool {
     !path.is_empty() && !path.starts_with("git:")
 }
 
+/// Sanitises each line of a multi-line text (remediation, evidence lists), keeping the
+/// line breaks that [`sanitize`] would neutralise.
+pub(crate) fn sanitize_lines(s: &str) -> String {
+    s.split('\n')
+        .map(|l| sanitize(l.strip_suffix('\r').unwrap_or(l)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Escapes text for XML and HTML bodies and attribute values, after neutralising the
-/// control characters (which XML 1.0 forbids outright).
+/// control characters (which XML 1.0 forbids outright). Line breaks are kept; in an
+/// attribute value XML normalises them to spaces, which is what a one-line message wants.
 pub(crate) fn xml_escape(s: &str) -> String {
-    let clean = sanitize(s);
+    let clean = sanitize_lines(s);
     let mut out = String::with_capacity(clean.len());
     for c in clean.chars() {
         match c {

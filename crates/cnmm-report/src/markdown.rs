@@ -67,6 +67,31 @@ fn evidence_lines(o: &mut String, c: &CriterionResult) {
     }
 }
 
+/// The remediation as a fenced block inside the list item: it mixes prose with YAML
+/// samples whose indentation matters. The fence is longer than any tilde run inside.
+fn remediation(o: &mut String, text: &str) {
+    let body = crate::sanitize_lines(text.trim_end());
+    let longest = body
+        .split(|c| c != '~')
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    let fence = "~".repeat(longest.max(2) + 1);
+    let _ = writeln!(o, "  <details><summary>How</summary>");
+    let _ = writeln!(o);
+    let _ = writeln!(o, "  {fence}text");
+    for line in body.lines() {
+        if line.is_empty() {
+            let _ = writeln!(o);
+        } else {
+            let _ = writeln!(o, "  {line}");
+        }
+    }
+    let _ = writeln!(o, "  {fence}");
+    let _ = writeln!(o);
+    let _ = writeln!(o, "  </details>");
+}
+
 /// An inline code span for a path: the content is literal in Markdown, so only the
 /// backtick fence must be longer than any backtick run inside; HTML-significant
 /// characters are safe inside code spans.
@@ -167,9 +192,7 @@ pub fn render(a: &Assessment, opts: &Options) -> String {
                 if let Some(r) = &c.reason {
                     let _ = writeln!(o, "  - {}", escape(r));
                 }
-                for line in c.remediation.lines().filter(|l| !l.trim().is_empty()) {
-                    let _ = writeln!(o, "  > {}", sanitize(line.trim()));
-                }
+                remediation(&mut o, &c.remediation);
             }
         }
         let _ = writeln!(o);

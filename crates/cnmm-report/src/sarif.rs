@@ -163,11 +163,13 @@ fn pascal_name(title: &str) -> String {
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(|w| {
-            let mut cs = w.chars();
-            match cs.next() {
-                Some(f) => f.to_ascii_uppercase().to_string() + cs.as_str(),
-                None => String::new(),
-            }
+            // Acronyms (SBOM, CI) are folded so the name stays one Pascal-case word.
+            let rest = if w.len() > 1 && w.chars().all(|c| !c.is_ascii_lowercase()) {
+                w[1..].to_ascii_lowercase()
+            } else {
+                w[1..].to_string()
+            };
+            w[..1].to_ascii_uppercase() + &rest
         })
         .collect()
 }
@@ -201,6 +203,7 @@ fn physical(path: &str, line: Option<u32>) -> SarifLocation {
 }
 
 fn first_file(criteria: &[CriterionResult]) -> Option<(&str, Option<u32>)> {
+    // Evidence first: a file that counted exists in the tree.
     criteria.iter().find_map(|c| {
         c.evidence
             .iter()
@@ -224,10 +227,11 @@ fn locations(c: &CriterionResult, section: &SectionResult, a: &Assessment) -> Ve
         }
     }
     if out.is_empty() {
-        let (path, line) = first_file(&section.criteria)
+        // A repository-level finding: the file, not the line that happened to be cited.
+        let path = first_file(&section.criteria)
             .or_else(|| a.sections.iter().find_map(|s| first_file(&s.criteria)))
-            .unwrap_or((FALLBACK_FILE, Some(1)));
-        out.push(physical(path, line));
+            .map_or(FALLBACK_FILE, |(p, _)| p);
+        out.push(physical(path, Some(1)));
     }
     out
 }
@@ -267,9 +271,10 @@ fn message(c: &CriterionResult, s: &SectionResult, gap: Gap, target: Option<u8>)
             sanitize(&x.reason)
         ));
     }
-    if let Some(first) = c.remediation.lines().find(|l| !l.trim().is_empty()) {
-        m.push_str(&format!(" Fix: {}", first.trim()));
-    }
+    m.push_str(&format!(
+        " The rule's help says how to meet it (`cnmm explain {}`).",
+        c.id
+    ));
     m
 }
 
@@ -372,4 +377,167 @@ pub fn render(a: &Assessment, opts: &Options) -> String {
         .unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()));
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testdata::{assessment, assert_no_controls};
+    use cnmm_model::SectionId;
+    use serde_json::Value;
+
+    fn sarif(targets: &[(SectionId, u8)]) -> Value {
+        let opts = Options {
+            targets: targets.iter().copied().collect(),
+            ..Options::default()
+        };
+        let out = render(&assessment(), &opts);
+        assert_no_controls(&out);
+        serde_json::from_str(&out).expect("SARIF is JSON")
+    }
+
+    /// What GitHub code scanning requires of an upload (its documented "SARIF support"
+    /// list), checked field by field.
+    pub(crate) fn github_shape_errors(v: &Value) -> Vec<String> {
+        let mut errs = Vec::new();
+        let mut need = |ok: bool, what: &str| {
+            if !ok {
+                errs.push(what.to_string());
+            }
+        };
+        need(v["version"] == "2.1.0", "version 2.1.0");
+        need(v["$schema"].is_string(), "$schema");
+        let runs = v["runs"].as_array().cloned().unwrap_or_default();
+        need(runs.len() == 1, "exactly one run");
+        for run in &runs {
+            let driver = &run["tool"]["driver"];
+            need(driver["name"].is_string(), "tool.driver.name");
+            let rules = driver["rules"].as_array().cloned().unwrap_or_default();
+            for r in &rules {
+                need(r["id"].is_string(), "rule id");
+                need(r["shortDescription"]["text"].is_string(), "rule shortDescription");
+                need(r["fullDescription"]["text"].is_string(), "rule fullDescription");
+                need(r["help"]["text"].is_string(), "rule help.text");
+                need(r["help"]["markdown"].is_string(), "rule help.markdown");
+            }
+            for res in run["results"].as_array().cloned().unwrap_or_default() {
+                need(res["message"]["text"].is_string(), "result message.text");
+                let idx = res["ruleIndex"].as_u64().unwrap_or(u64::MAX) as usize;
+                need(
+                    rules.get(idx).map(|r| &r["id"]) == Some(&res["ruleId"]),
+                    "ruleIndex points at ruleId",
+                );
+                need(
+                    ["error", "warning", "note"].contains(&res["level"].as_str().unwrap_or("")),
+                    "result level",
+                );
+                let locs = res["locations"].as_array().cloned().unwrap_or_default();
+                need(!locs.is_empty(), "at least one location");
+                for l in locs {
+                    let p = &l["physicalLocation"];
+                    let uri = p["artifactLocation"]["uri"].as_str().unwrap_or("");
+                    need(!uri.is_empty() && !uri.starts_with('/'), "relative uri");
+                    need(!uri.starts_with("git:"), "no git: pseudo path");
+                    need(p["region"]["startLine"].as_u64().unwrap_or(0) >= 1, "startLine >= 1");
+                }
+            }
+        }
+        errs
+    }
+
+    fn results(v: &Value) -> Vec<(String, String)> {
+        v["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|r| {
+                (
+                    r["ruleId"].as_str().unwrap_or("").to_string(),
+                    r["level"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_rule_per_criterion_with_help_and_properties() {
+        let v = sarif(&[]);
+        assert!(github_shape_errors(&v).is_empty(), "{:?}", github_shape_errors(&v));
+        let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().expect("rules");
+        assert_eq!(rules.len(), 10);
+        let c3a = rules.iter().find(|r| r["id"] == "C3a").expect("C3a");
+        assert_eq!(c3a["name"], "TestsGateEveryMerge");
+        assert_eq!(c3a["properties"]["section"], "ci_cd");
+        assert_eq!(c3a["properties"]["level"], 3);
+        assert!(c3a["help"]["markdown"]
+            .as_str()
+            .expect("md")
+            .contains("Do what C3a asks."));
+        assert_eq!(pascal_name("An SBOM is produced"), "AnSbomIsProduced");
+    }
+
+    #[test]
+    fn next_level_gaps_are_warnings_and_gaps_below_target_are_errors() {
+        let v = sarif(&[]);
+        let want: Vec<(String, String)> = [("P3a", "warning"), ("A2a", "warning"), ("C3a", "warning"), ("C3b", "warning"), ("X2a", "warning")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        assert_eq!(results(&v), want);
+        let v = sarif(&[(SectionId::CiCd, 4)]);
+        let ci: Vec<(String, String)> = results(&v)
+            .into_iter()
+            .filter(|(id, _)| id.starts_with('C'))
+            .collect();
+        assert_eq!(
+            ci,
+            vec![
+                ("C3a".to_string(), "error".to_string()),
+                ("C3b".to_string(), "error".to_string()),
+                ("C4a".to_string(), "error".to_string())
+            ]
+        );
+        let c4a = &v["runs"][0]["results"].as_array().expect("r")[3];
+        assert_eq!(c4a["properties"]["target"], 4);
+    }
+
+    #[test]
+    fn locations_point_at_files_never_at_history() {
+        let v = sarif(&[]);
+        let res = v["runs"][0]["results"].as_array().expect("results");
+        let loc = |id: &str| {
+            let r = res.iter().find(|r| r["ruleId"] == id).expect("result");
+            let p = &r["locations"][0]["physicalLocation"];
+            (
+                p["artifactLocation"]["uri"].as_str().unwrap_or("").to_string(),
+                p["region"]["startLine"].as_u64().unwrap_or(0),
+            )
+        };
+        // The excluded item: where the work is.
+        assert_eq!(loc("C3a"), (".github/workflows/nightly.yml".into(), 7));
+        // History evidence only: the section's first cited file, percent-encoded.
+        assert_eq!(
+            loc("C3b"),
+            (".github/workflows/%1B%5B31mevil%3Cb%3E&%22.yml".into(), 1)
+        );
+        // A section citing no file at all: the first file of the report.
+        assert_eq!(loc("A2a"), ("CONTRIBUTING.md".into(), 1));
+    }
+
+    /// Full validation against the SARIF 2.1.0 schema that ships in the npm package
+    /// `@microsoft/sarif-multitool-linux`; `scripts/validate-sarif.sh` fetches it with
+    /// npm and runs this test with `CNMM_SARIF_SCHEMA` set.
+    #[test]
+    #[ignore = "needs the SARIF schema file: run scripts/validate-sarif.sh"]
+    fn validates_against_the_sarif_schema() {
+        let path = std::env::var("CNMM_SARIF_SCHEMA").expect("CNMM_SARIF_SCHEMA");
+        let schema: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("schema")).expect("json");
+        let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+        for targets in [vec![], vec![(SectionId::CiCd, 5), (SectionId::Process, 4)]] {
+            let v = sarif(&targets);
+            let errs: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
+            assert!(errs.is_empty(), "{errs:#?}");
+        }
+    }
 }
