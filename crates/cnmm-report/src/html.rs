@@ -308,3 +308,57 @@ pub fn render(a: &Assessment, opts: &Options) -> String {
     o.push_str("</body>\n</html>\n");
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testdata::{assessment, assert_no_controls};
+    use cnmm_model::SectionId;
+
+    fn html(targets: &[(SectionId, u8)]) -> String {
+        let opts = Options {
+            targets: targets.iter().copied().collect(),
+            ..Options::default()
+        };
+        let out = render(&assessment(), &opts);
+        assert_no_controls(&out);
+        out
+    }
+
+    #[test]
+    fn self_contained_page_with_a_chart_of_the_five_sections() {
+        let page = html(&[(SectionId::CiCd, 3)]);
+        assert!(page.starts_with("<!DOCTYPE html>"));
+        assert!(page.ends_with("</html>\n"));
+        // Nothing to fetch, nothing to run.
+        assert!(!page.contains("<script"));
+        assert!(!page.contains("http://") || page.matches("http://").count() == 1);
+        assert!(!page.contains("https://"));
+        assert!(!page.contains("<link"));
+        assert!(!page.contains("<img"));
+        let svg = &page[page.find("<svg").expect("svg")..page.find("</svg>").expect("end")];
+        assert_eq!(svg.matches("<rect").count(), 5);
+        // Below its target, CI/CD is drawn red with a target tick.
+        assert!(svg.contains("fill=\"#cf222e\"><title>CI/CD: level 2</title>"));
+        assert_eq!(svg.matches("<title>target 3</title>").count(), 1);
+    }
+
+    #[test]
+    fn evidence_links_are_relative_and_history_is_not_linked() {
+        let page = html(&[]);
+        assert!(page.contains("<a class=\"loc\" href=\"CONTRIBUTING.md\">CONTRIBUTING.md:1</a>"));
+        assert!(page.contains("<span class=\"loc\">git:tags</span>"));
+        assert!(page.contains(
+            "href=\".github/workflows/%1B%5B31mevil%3Cb%3E%26%22.yml\">.github/workflows/?[31mevil&lt;b&gt;&amp;&quot;.yml:12</a>"
+        ));
+        assert!(!page.contains("<b>"));
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(page.contains("<tr><th>Via PR/MR</th><td>60 of 75 (80%)</td></tr>"));
+    }
+
+    #[test]
+    fn paths_leaving_the_tree_are_not_linked() {
+        assert_eq!(linked("../etc/passwd", None), "<span class=\"loc\">../etc/passwd</span>");
+        assert_eq!(linked("/etc/passwd", None), "<span class=\"loc\">/etc/passwd</span>");
+    }
+}

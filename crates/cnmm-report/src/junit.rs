@@ -135,3 +135,119 @@ pub fn render(a: &Assessment, opts: &Options) -> String {
     o.push_str("</testsuites>\n");
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testdata::{assessment, assert_no_controls, HOSTILE_NAME};
+    use cnmm_model::SectionId;
+
+    fn junit(targets: &[(SectionId, u8)]) -> String {
+        let opts = Options {
+            targets: targets.iter().copied().collect(),
+            ..Options::default()
+        };
+        let out = render(&assessment(), &opts);
+        assert_no_controls(&out);
+        out
+    }
+
+    /// (testcase name prefix, outcome) for every case, from the parsed XML.
+    fn outcomes(xml: &str) -> Vec<(String, &'static str)> {
+        let doc = roxmltree::Document::parse(xml).expect("well-formed XML");
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().name(), "testsuites");
+        root.descendants()
+            .filter(|n| n.has_tag_name("testcase"))
+            .map(|n| {
+                let id = n
+                    .attribute("name")
+                    .unwrap_or("")
+                    .split(' ')
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                let kind = if n.children().any(|c| c.has_tag_name("failure")) {
+                    "failure"
+                } else if n.children().any(|c| c.has_tag_name("skipped")) {
+                    "skipped"
+                } else {
+                    "pass"
+                };
+                (id, kind)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn criteria_are_cases_grouped_by_section() {
+        let xml = junit(&[]);
+        let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+        let suites: Vec<_> = doc
+            .root_element()
+            .children()
+            .filter(|n| n.has_tag_name("testsuite"))
+            .collect();
+        assert_eq!(suites.len(), 5);
+        let ci = &suites[2];
+        assert_eq!(ci.attribute("tests"), Some("4"));
+        assert_eq!(ci.attribute("failures"), Some("2"));
+        assert_eq!(ci.attribute("skipped"), Some("1"));
+        let got = outcomes(&xml);
+        let want = [
+            ("P2a", "pass"),
+            ("P3a", "failure"),
+            ("A2a", "failure"),
+            ("C2a", "pass"),
+            ("C3a", "failure"),
+            ("C3b", "failure"),
+            ("C4a", "skipped"),
+            ("X2a", "failure"),
+            ("S2a", "pass"),
+            ("S2b", "pass"),
+        ];
+        let want: Vec<(String, &str)> = want.iter().map(|(a, b)| (a.to_string(), *b)).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn targets_decide_failures_and_skips() {
+        let got = outcomes(&junit(&[(SectionId::CiCd, 2), (SectionId::Process, 2)]));
+        let kind = |id: &str| got.iter().find(|(i, _)| i == id).map(|(_, k)| *k);
+        // At the target already: the next level's criteria are not required.
+        assert_eq!(kind("C3a"), Some("skipped"));
+        assert_eq!(kind("P3a"), Some("skipped"));
+        let got = outcomes(&junit(&[(SectionId::CiCd, 4)]));
+        let kind = |id: &str| got.iter().find(|(i, _)| i == id).map(|(_, k)| *k);
+        assert_eq!(kind("C4a"), Some("failure"));
+    }
+
+    #[test]
+    fn failures_carry_the_remediation_and_everything_is_escaped() {
+        let xml = junit(&[]);
+        let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+        let c3a = doc
+            .descendants()
+            .find(|n| n.attribute("name").is_some_and(|a| a.starts_with("C3a ")))
+            .expect("C3a");
+        let failure = c3a
+            .children()
+            .find(|n| n.has_tag_name("failure"))
+            .expect("failure");
+        let text = failure.text().unwrap_or("");
+        assert!(text.contains("Do what C3a asks."), "{text}");
+        assert!(text.contains("not counted: .github/workflows/nightly.yml:7"), "{text}");
+        // The hostile workflow name survives as text, neutralised and escaped.
+        let c2a = doc
+            .descendants()
+            .find(|n| n.attribute("name").is_some_and(|a| a.starts_with("C2a ")))
+            .expect("C2a");
+        let out = c2a
+            .children()
+            .find(|n| n.has_tag_name("system-out"))
+            .and_then(|n| n.text())
+            .unwrap_or("");
+        assert!(out.contains(&cnmm_model::text::sanitize(HOSTILE_NAME)), "{out}");
+        assert!(!xml.contains("<script>"));
+    }
+}

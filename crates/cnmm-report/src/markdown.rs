@@ -282,3 +282,54 @@ fn history(o: &mut String, a: &Assessment) {
         pct(h.dco_share)
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testdata::{assessment, assert_no_controls};
+    use cnmm_model::SectionId;
+
+    fn markdown(targets: &[(SectionId, u8)]) -> String {
+        let opts = Options {
+            targets: targets.iter().copied().collect(),
+            ..Options::default()
+        };
+        let out = render(&assessment(), &opts);
+        assert_no_controls(&out);
+        out
+    }
+
+    #[test]
+    fn table_of_sections_with_targets_and_next_steps() {
+        let md = markdown(&[(SectionId::CiCd, 3)]);
+        assert!(md.contains("| Section | Level | | Target | Next level needs |"));
+        assert!(md.contains("| CI/CD | 2 Operate | `██░░░` | 3 ❌ | C3a, C3b |"), "{md}");
+        assert!(md.contains("| Security | 2 Operate | `██░░░` | — | — |"), "{md}");
+        assert!(md.contains("- **C3a** (level 3, ❌ unmet) — **below target**: Tests gate every merge"));
+        assert!(md.contains("- **P3a** (level 3, ❌ unmet): Templates"));
+        // Evidence is folded; remediation is a fenced block keeping its layout.
+        assert!(md.contains("<details><summary>Evidence for CI/CD criteria</summary>"));
+        assert!(md.contains("  ~~~text\n  Do what C3a asks.\n\n  See `cnmm explain C3a`.\n  ~~~"));
+        assert_eq!(md.matches("<details>").count(), md.matches("</details>").count());
+    }
+
+    #[test]
+    fn repository_strings_cannot_inject_markup() {
+        let md = markdown(&[]);
+        assert!(!md.contains("<script>"), "{md}");
+        // `<b>` from the file name appears only inside code spans, where it is literal.
+        assert!(!md.replace("`.github/workflows/?[31mevil<b>", "").contains("<b>"));
+        assert!(md.contains("&lt;script&gt;"));
+        // A `|` in a workflow name must not split a table or list cell.
+        assert!(md.contains("build ?\\]0;pwned? \\| &lt;script&gt;"), "{md}");
+        // Paths are code spans with the table separator escaped.
+        assert!(md.contains("`.github/workflows/?[31mevil<b>&\".yml:12`"), "{md}");
+    }
+
+    #[test]
+    fn code_spans_outgrow_backticks_inside() {
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`x"), "`` `x ``");
+        assert_eq!(code("a|b"), "`a\\|b`");
+    }
+}
