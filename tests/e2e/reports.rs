@@ -37,10 +37,9 @@ fn every_format_renders_a_real_scan() {
     assert!(results
         .iter()
         .any(|r| r["level"] == "error" && r["properties"]["section"] == "ci_cd"));
-    assert!(results.iter().all(|r| !r["locations"]
-        .as_array()
-        .expect("locations")
-        .is_empty()));
+    assert!(results
+        .iter()
+        .all(|r| !r["locations"].as_array().expect("locations").is_empty()));
 
     let (code, md) = scan(repo.path(), "markdown", &[]);
     assert_eq!(code, 0);

@@ -131,7 +131,12 @@ fn criterion(o: &mut String, c: &CriterionResult, gap: Option<Gap>) {
     if !c.evidence.is_empty() || !c.excluded.is_empty() {
         o.push_str("<ul>");
         for e in &c.evidence {
-            let _ = write!(o, "<li>{} — {}</li>", linked(&e.path, e.line), esc(&e.detail));
+            let _ = write!(
+                o,
+                "<li>{} — {}</li>",
+                linked(&e.path, e.line),
+                esc(&e.detail)
+            );
         }
         for x in &c.excluded {
             let _ = write!(
@@ -145,7 +150,11 @@ fn criterion(o: &mut String, c: &CriterionResult, gap: Option<Gap>) {
         o.push_str("</ul>\n");
     }
     if gap.is_some() {
-        let _ = writeln!(o, "<div class=\"fix\">{}</div>", esc(c.remediation.trim_end()));
+        let _ = writeln!(
+            o,
+            "<div class=\"fix\">{}</div>",
+            esc(c.remediation.trim_end())
+        );
     }
     o.push_str("</div>\n");
 }
@@ -273,7 +282,8 @@ pub fn render(a: &Assessment, opts: &Options) -> String {
             .iter()
             .map(|id| format!("<a href=\"#{0}\">{0}</a>", esc(id)))
             .collect();
-        let _ = writeln!(
+        let _ =
+            writeln!(
             o,
             "<tr><td><a href=\"#{}\">{}</a></td><td>{} {}</td><td>{target}</td><td>{}</td></tr>",
             s.id.as_str(),
@@ -312,7 +322,7 @@ pub fn render(a: &Assessment, opts: &Options) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testdata::{assessment, assert_no_controls};
+    use crate::testdata::{assert_no_controls, assessment};
     use cnmm_model::SectionId;
 
     fn html(targets: &[(SectionId, u8)]) -> String {
@@ -358,7 +368,13 @@ mod tests {
 
     #[test]
     fn paths_leaving_the_tree_are_not_linked() {
-        assert_eq!(linked("../etc/passwd", None), "<span class=\"loc\">../etc/passwd</span>");
-        assert_eq!(linked("/etc/passwd", None), "<span class=\"loc\">/etc/passwd</span>");
+        assert_eq!(
+            linked("../etc/passwd", None),
+            "<span class=\"loc\">../etc/passwd</span>"
+        );
+        assert_eq!(
+            linked("/etc/passwd", None),
+            "<span class=\"loc\">/etc/passwd</span>"
+        );
     }
 }

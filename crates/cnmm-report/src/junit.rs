@@ -61,9 +61,9 @@ pub fn render(a: &Assessment, opts: &Options) -> String {
         let mut cases = String::new();
         for c in &s.criteria {
             let name = format!("{} {}", c.id, c.title);
-            let _ = write!(
+            let _ = writeln!(
                 cases,
-                "    <testcase classname=\"cnmm.{}\" name=\"{}\" time=\"0\">\n",
+                "    <testcase classname=\"cnmm.{}\" name=\"{}\" time=\"0\">",
                 s.id.as_str(),
                 esc(&name)
             );
@@ -76,9 +76,9 @@ pub fn render(a: &Assessment, opts: &Options) -> String {
                     } else {
                         "unmet"
                     };
-                    let _ = write!(
+                    let _ = writeln!(
                         cases,
-                        "      <failure type=\"{kind}\" message=\"{}\">{}</failure>\n",
+                        "      <failure type=\"{kind}\" message=\"{}\">{}</failure>",
                         esc(&format!(
                             "{} {kind}: {} level {} needs it ({} is at level {}, target {target})",
                             c.id, s.title, c.level, s.title, s.level
@@ -88,13 +88,10 @@ pub fn render(a: &Assessment, opts: &Options) -> String {
                 }
                 Outcome::Skipped => {
                     skip += 1;
-                    let _ = write!(
+                    let _ = writeln!(
                         cases,
-                        "      <skipped message=\"{}\"/>\n",
-                        esc(&format!(
-                            "level {} is above the target {target}",
-                            c.level
-                        ))
+                        "      <skipped message=\"{}\"/>",
+                        esc(&format!("level {} is above the target {target}", c.level))
                     );
                 }
             }
@@ -103,22 +100,22 @@ pub fn render(a: &Assessment, opts: &Options) -> String {
                 let _ = writeln!(out, "{}  {}", crate::location(&e.path, e.line), e.detail);
             }
             if !out.is_empty() {
-                let _ = write!(cases, "      <system-out>{}</system-out>\n", esc(&out));
+                let _ = writeln!(cases, "      <system-out>{}</system-out>", esc(&out));
             }
             cases.push_str("    </testcase>\n");
         }
         total += s.criteria.len();
         total_fail += fail;
         total_skip += skip;
-        let _ = write!(
+        let _ = writeln!(
             suites,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{fail}\" errors=\"0\" skipped=\"{skip}\" time=\"0\">\n",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{fail}\" errors=\"0\" skipped=\"{skip}\" time=\"0\">",
             esc(&format!("{} (level {}, target {target})", s.title, s.level)),
             s.criteria.len()
         );
-        let _ = write!(
+        let _ = writeln!(
             suites,
-            "    <properties>\n      <property name=\"section\" value=\"{}\"/>\n      <property name=\"level\" value=\"{}\"/>\n      <property name=\"target\" value=\"{target}\"/>\n    </properties>\n",
+            "    <properties>\n      <property name=\"section\" value=\"{}\"/>\n      <property name=\"level\" value=\"{}\"/>\n      <property name=\"target\" value=\"{target}\"/>\n    </properties>",
             s.id.as_str(),
             s.level
         );
@@ -126,9 +123,9 @@ pub fn render(a: &Assessment, opts: &Options) -> String {
         suites.push_str("  </testsuite>\n");
     }
     o.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<testsuites name=\"{}\" tests=\"{total}\" failures=\"{total_fail}\" errors=\"0\" skipped=\"{total_skip}\" time=\"0\">\n",
+        "<testsuites name=\"{}\" tests=\"{total}\" failures=\"{total_fail}\" errors=\"0\" skipped=\"{total_skip}\" time=\"0\">",
         esc(&format!("cnmm {}", a.target.path))
     );
     o.push_str(&suites);
@@ -139,7 +136,7 @@ pub fn render(a: &Assessment, opts: &Options) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testdata::{assessment, assert_no_controls, HOSTILE_NAME};
+    use crate::testdata::{assert_no_controls, assessment, HOSTILE_NAME};
     use cnmm_model::SectionId;
 
     fn junit(targets: &[(SectionId, u8)]) -> String {
@@ -236,7 +233,10 @@ mod tests {
             .expect("failure");
         let text = failure.text().unwrap_or("");
         assert!(text.contains("Do what C3a asks."), "{text}");
-        assert!(text.contains("not counted: .github/workflows/nightly.yml:7"), "{text}");
+        assert!(
+            text.contains("not counted: .github/workflows/nightly.yml:7"),
+            "{text}"
+        );
         // The hostile workflow name survives as text, neutralised and escaped.
         let c2a = doc
             .descendants()
@@ -247,7 +247,10 @@ mod tests {
             .find(|n| n.has_tag_name("system-out"))
             .and_then(|n| n.text())
             .unwrap_or("");
-        assert!(out.contains(&cnmm_model::text::sanitize(HOSTILE_NAME)), "{out}");
+        assert!(
+            out.contains(&cnmm_model::text::sanitize(HOSTILE_NAME)),
+            "{out}"
+        );
         assert!(!xml.contains("<script>"));
     }
 }

@@ -71,11 +71,7 @@ fn evidence_lines(o: &mut String, c: &CriterionResult) {
 /// samples whose indentation matters. The fence is longer than any tilde run inside.
 fn remediation(o: &mut String, text: &str) {
     let body = crate::sanitize_lines(text.trim_end());
-    let longest = body
-        .split(|c| c != '~')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = body.split(|c| c != '~').map(str::len).max().unwrap_or(0);
     let fence = "~".repeat(longest.max(2) + 1);
     let _ = writeln!(o, "  <details><summary>How</summary>");
     let _ = writeln!(o);
@@ -97,11 +93,7 @@ fn remediation(o: &mut String, text: &str) {
 /// characters are safe inside code spans.
 fn code(s: &str) -> String {
     let clean = sanitize(s).replace(['\n', '\r'], " ");
-    let longest = clean
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = clean.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest + 1);
     // A table cell ends at `|` even inside a code span: escape it for GitHub's parser.
     let clean = clean.replace('|', "\\|");
@@ -196,7 +188,11 @@ pub fn render(a: &Assessment, opts: &Options) -> String {
             }
         }
         let _ = writeln!(o);
-        let _ = writeln!(o, "<details><summary>Evidence for {} criteria</summary>", s.title);
+        let _ = writeln!(
+            o,
+            "<details><summary>Evidence for {} criteria</summary>",
+            s.title
+        );
         let _ = writeln!(o);
         for c in &s.criteria {
             let _ = writeln!(
@@ -236,12 +232,7 @@ pub fn render(a: &Assessment, opts: &Options) -> String {
                 .as_deref()
                 .map(|p| format!("{} ", code(&crate::location(p, d.line))))
                 .unwrap_or_default();
-            let _ = writeln!(
-                o,
-                "- {} {loc}{}",
-                d.severity.as_str(),
-                escape(&d.message)
-            );
+            let _ = writeln!(o, "- {} {loc}{}", d.severity.as_str(), escape(&d.message));
         }
         let _ = writeln!(o);
         let _ = writeln!(o, "</details>");
@@ -263,7 +254,10 @@ fn history(o: &mut String, a: &Assessment) {
         return;
     }
     let pct = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.0}%"));
-    let _ = writeln!(o, "| Window | Commits | Authors | Bot commits | Via PR/MR | Version tags | Signed | DCO |");
+    let _ = writeln!(
+        o,
+        "| Window | Commits | Authors | Bot commits | Via PR/MR | Version tags | Signed | DCO |"
+    );
     let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|---:|---:|");
     let _ = writeln!(
         o,
@@ -286,7 +280,7 @@ fn history(o: &mut String, a: &Assessment) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testdata::{assessment, assert_no_controls};
+    use crate::testdata::{assert_no_controls, assessment};
     use cnmm_model::SectionId;
 
     fn markdown(targets: &[(SectionId, u8)]) -> String {
@@ -303,14 +297,25 @@ mod tests {
     fn table_of_sections_with_targets_and_next_steps() {
         let md = markdown(&[(SectionId::CiCd, 3)]);
         assert!(md.contains("| Section | Level | | Target | Next level needs |"));
-        assert!(md.contains("| CI/CD | 2 Operate | `██░░░` | 3 ❌ | C3a, C3b |"), "{md}");
-        assert!(md.contains("| Security | 2 Operate | `██░░░` | — | — |"), "{md}");
-        assert!(md.contains("- **C3a** (level 3, ❌ unmet) — **below target**: Tests gate every merge"));
+        assert!(
+            md.contains("| CI/CD | 2 Operate | `██░░░` | 3 ❌ | C3a, C3b |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| Security | 2 Operate | `██░░░` | — | — |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("- **C3a** (level 3, ❌ unmet) — **below target**: Tests gate every merge")
+        );
         assert!(md.contains("- **P3a** (level 3, ❌ unmet): Templates"));
         // Evidence is folded; remediation is a fenced block keeping its layout.
         assert!(md.contains("<details><summary>Evidence for CI/CD criteria</summary>"));
         assert!(md.contains("  ~~~text\n  Do what C3a asks.\n\n  See `cnmm explain C3a`.\n  ~~~"));
-        assert_eq!(md.matches("<details>").count(), md.matches("</details>").count());
+        assert_eq!(
+            md.matches("<details>").count(),
+            md.matches("</details>").count()
+        );
     }
 
     #[test]
@@ -318,12 +323,17 @@ mod tests {
         let md = markdown(&[]);
         assert!(!md.contains("<script>"), "{md}");
         // `<b>` from the file name appears only inside code spans, where it is literal.
-        assert!(!md.replace("`.github/workflows/?[31mevil<b>", "").contains("<b>"));
+        assert!(!md
+            .replace("`.github/workflows/?[31mevil<b>", "")
+            .contains("<b>"));
         assert!(md.contains("&lt;script&gt;"));
         // A `|` in a workflow name must not split a table or list cell.
         assert!(md.contains("build ?\\]0;pwned? \\| &lt;script&gt;"), "{md}");
         // Paths are code spans with the table separator escaped.
-        assert!(md.contains("`.github/workflows/?[31mevil<b>&\".yml:12`"), "{md}");
+        assert!(
+            md.contains("`.github/workflows/?[31mevil<b>&\".yml:12`"),
+            "{md}"
+        );
     }
 
     #[test]

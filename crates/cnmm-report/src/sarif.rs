@@ -382,7 +382,7 @@ pub fn render(a: &Assessment, opts: &Options) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testdata::{assessment, assert_no_controls};
+    use crate::testdata::{assert_no_controls, assessment};
     use cnmm_model::SectionId;
     use serde_json::Value;
 
@@ -415,8 +415,14 @@ mod tests {
             let rules = driver["rules"].as_array().cloned().unwrap_or_default();
             for r in &rules {
                 need(r["id"].is_string(), "rule id");
-                need(r["shortDescription"]["text"].is_string(), "rule shortDescription");
-                need(r["fullDescription"]["text"].is_string(), "rule fullDescription");
+                need(
+                    r["shortDescription"]["text"].is_string(),
+                    "rule shortDescription",
+                );
+                need(
+                    r["fullDescription"]["text"].is_string(),
+                    "rule fullDescription",
+                );
                 need(r["help"]["text"].is_string(), "rule help.text");
                 need(r["help"]["markdown"].is_string(), "rule help.markdown");
             }
@@ -438,7 +444,10 @@ mod tests {
                     let uri = p["artifactLocation"]["uri"].as_str().unwrap_or("");
                     need(!uri.is_empty() && !uri.starts_with('/'), "relative uri");
                     need(!uri.starts_with("git:"), "no git: pseudo path");
-                    need(p["region"]["startLine"].as_u64().unwrap_or(0) >= 1, "startLine >= 1");
+                    need(
+                        p["region"]["startLine"].as_u64().unwrap_or(0) >= 1,
+                        "startLine >= 1",
+                    );
                 }
             }
         }
@@ -462,8 +471,14 @@ mod tests {
     #[test]
     fn one_rule_per_criterion_with_help_and_properties() {
         let v = sarif(&[]);
-        assert!(github_shape_errors(&v).is_empty(), "{:?}", github_shape_errors(&v));
-        let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().expect("rules");
+        assert!(
+            github_shape_errors(&v).is_empty(),
+            "{:?}",
+            github_shape_errors(&v)
+        );
+        let rules = v["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .expect("rules");
         assert_eq!(rules.len(), 10);
         let c3a = rules.iter().find(|r| r["id"] == "C3a").expect("C3a");
         assert_eq!(c3a["name"], "TestsGateEveryMerge");
@@ -479,10 +494,16 @@ mod tests {
     #[test]
     fn next_level_gaps_are_warnings_and_gaps_below_target_are_errors() {
         let v = sarif(&[]);
-        let want: Vec<(String, String)> = [("P3a", "warning"), ("A2a", "warning"), ("C3a", "warning"), ("C3b", "warning"), ("X2a", "warning")]
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect();
+        let want: Vec<(String, String)> = [
+            ("P3a", "warning"),
+            ("A2a", "warning"),
+            ("C3a", "warning"),
+            ("C3b", "warning"),
+            ("X2a", "warning"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
         assert_eq!(results(&v), want);
         let v = sarif(&[(SectionId::CiCd, 4)]);
         let ci: Vec<(String, String)> = results(&v)
@@ -509,7 +530,10 @@ mod tests {
             let r = res.iter().find(|r| r["ruleId"] == id).expect("result");
             let p = &r["locations"][0]["physicalLocation"];
             (
-                p["artifactLocation"]["uri"].as_str().unwrap_or("").to_string(),
+                p["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
                 p["region"]["startLine"].as_u64().unwrap_or(0),
             )
         };

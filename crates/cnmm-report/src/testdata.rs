@@ -52,7 +52,11 @@ fn section(id: SectionId, level: u8, criteria: Vec<CriterionResult>) -> SectionR
 pub fn assessment() -> Assessment {
     let mut c2a = crit("C2a", 2, Status::Met, "Automated build on every change");
     c2a.evidence = vec![
-        ev(HOSTILE_PATH, Some(12), &format!("job `{HOSTILE_NAME}` runs cargo build")),
+        ev(
+            HOSTILE_PATH,
+            Some(12),
+            &format!("job `{HOSTILE_NAME}` runs cargo build"),
+        ),
         ev(".gitlab-ci.yml", Some(3), "stage build"),
     ];
     let mut c3a = crit("C3a", 3, Status::Unmet, "Tests gate every merge");

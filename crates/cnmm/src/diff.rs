@@ -61,8 +61,12 @@ pub struct CriterionChange {
 }
 
 fn load(path: &Path, which: &str) -> Result<Assessment, UserError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| UserError(format!("cannot read the {which} report {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        UserError(format!(
+            "cannot read the {which} report {}: {e}",
+            path.display()
+        ))
+    })?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         UserError(format!(
             "{}: not JSON ({e}); pass reports written by `cnmm scan --format json`",
