@@ -9,6 +9,7 @@ pub mod config;
 pub mod diff;
 pub mod explain;
 pub mod gate;
+pub mod progress;
 pub mod scan;
 
 use clap::Parser;

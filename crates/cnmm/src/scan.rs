@@ -153,7 +153,10 @@ pub fn run(a: &ScanArgs) -> Result<i32, UserError> {
         config: a.config.clone(),
         rule_dirs: a.rules.clone(),
     };
-    let (assessment, cfg) = assess(&a.path, &settings)?;
+    let spinner = crate::progress::Progress::start(crate::progress::wanted());
+    let scanned = assess(&a.path, &settings);
+    drop(spinner);
+    let (assessment, cfg) = scanned?;
     let targets = cli_targets.unwrap_or_else(|| Targets::from_config(&cfg.targets));
     let to_terminal = a.output.is_none() && std::io::stdout().is_terminal();
     let opts = cnmm_report::Options {
