@@ -110,7 +110,16 @@ pub fn render(a: &Assessment, opts: &Options) -> String {
         let _ = writeln!(
             suites,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{fail}\" errors=\"0\" skipped=\"{skip}\" time=\"0\">",
-            esc(&format!("{} (level {}, target {target})", s.title, s.level)),
+            esc(&format!(
+                "{} (level {}, {} {target})",
+                s.title,
+                s.level,
+                if opts.targets.contains_key(&s.id) {
+                    "target"
+                } else {
+                    "next level"
+                }
+            )),
             s.criteria.len()
         );
         let _ = writeln!(

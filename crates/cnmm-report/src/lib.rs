@@ -139,3 +139,6 @@ pub(crate) fn gaps<'a>(
 
 #[cfg(test)]
 pub(crate) mod testdata;
+
+#[cfg(test)]
+mod snapshots;
