@@ -9,4 +9,5 @@ mod criteria;
 mod deployment;
 mod docs;
 mod history;
+mod reports;
 mod schema;

@@ -35,6 +35,30 @@ pub enum Command {
         #[arg(long = "rules", value_name = "DIR")]
         rules: Vec<PathBuf>,
     },
+    /// Compare two JSON reports (`scan --format json`): level changes per section and
+    /// criteria gained or lost, with their evidence.
+    Diff(DiffArgs),
+    /// Print a shell completion script (e.g. `cnmm completions bash > /etc/bash_completion.d/cnmm`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `cnmm manpage > cnmm.1`.
+    Manpage,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier report (JSON).
+    pub base: PathBuf,
+    /// The later report (JSON).
+    pub head: PathBuf,
+    /// Output format.
+    #[arg(long, short = 'f', default_value = "text", value_parser = ["text", "json", "markdown"])]
+    pub format: String,
+    /// Exit 1 when any section's level dropped.
+    #[arg(long)]
+    pub fail_on_regression: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,7 +84,7 @@ pub struct ScanArgs {
     #[arg(default_value = ".")]
     pub path: PathBuf,
     /// Output format.
-    #[arg(long, short = 'f', default_value = "text", value_parser = ["text", "json"])]
+    #[arg(long, short = 'f', default_value = "text", value_parser = cnmm_report::Format::NAMES.to_vec())]
     pub format: String,
     /// Write the report to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]

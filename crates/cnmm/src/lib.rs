@@ -6,8 +6,10 @@
 
 pub mod cli;
 pub mod config;
+pub mod diff;
 pub mod explain;
 pub mod gate;
+pub mod progress;
 pub mod scan;
 
 use clap::Parser;
@@ -34,12 +36,37 @@ impl From<Vec<cnmm_rules::LoadError>> for UserError {
     }
 }
 
+/// The man page, generated from the same clap definitions as `--help`.
+pub fn manpage() -> Result<Vec<u8>, UserError> {
+    let cmd = <cli::Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    clap_mangen::Man::new(cmd)
+        .render(&mut out)
+        .map_err(|e| UserError(format!("cannot render the man page: {e}")))?;
+    Ok(out)
+}
+
+fn print_manpage() -> Result<i32, UserError> {
+    use std::io::Write;
+    let page = manpage()?;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(&page);
+    Ok(EXIT_OK)
+}
+
 pub fn run() -> i32 {
     let args = cli::Cli::parse();
     let result = match args.command {
         cli::Command::Scan(a) => scan::run(&a),
         cli::Command::Rules { command } => explain::rules(&command),
         cli::Command::Explain { target, rules } => explain::explain(&target, &rules),
+        cli::Command::Diff(a) => diff::run(&a),
+        cli::Command::Completions { shell } => {
+            let mut cmd = <cli::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "cnmm", &mut std::io::stdout());
+            Ok(EXIT_OK)
+        }
+        cli::Command::Manpage => print_manpage(),
     };
     match result {
         Ok(code) => code,

@@ -154,6 +154,12 @@ pub fn assess(root: &Path, s: &Settings) -> Result<(Assessment, config::Config),
     ))
 }
 
+/// Colour only on a terminal, and never when `NO_COLOR` is set to a non-empty value
+/// (<https://no-color.org>).
+pub fn color_wanted(to_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    to_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
 pub fn run(a: &ScanArgs) -> Result<i32, UserError> {
     // Targets are checked before the scan so a typo fails fast.
     let cli_targets = a.fail_below.as_deref().map(Targets::parse).transpose()?;
@@ -168,11 +174,16 @@ pub fn run(a: &ScanArgs) -> Result<i32, UserError> {
         evidence_files: a.evidence.clone(),
         rev: a.rev.clone(),
     };
-    let (assessment, cfg) = assess(&a.path, &settings)?;
+    let spinner = crate::progress::Progress::start(crate::progress::wanted());
+    let scanned = assess(&a.path, &settings);
+    drop(spinner);
+    let (assessment, cfg) = scanned?;
+    let targets = cli_targets.unwrap_or_else(|| Targets::from_config(&cfg.targets));
     let to_terminal = a.output.is_none() && std::io::stdout().is_terminal();
     let opts = cnmm_report::Options {
-        color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        color: color_wanted(to_terminal, std::env::var_os("NO_COLOR").as_deref()),
         verbose: a.verbose,
+        targets: targets.sections.clone(),
     };
     let out = cnmm_report::render(format, &assessment, &opts);
     match &a.output {
@@ -185,7 +196,6 @@ pub fn run(a: &ScanArgs) -> Result<i32, UserError> {
             let _ = stdout.flush();
         }
     }
-    let targets = cli_targets.unwrap_or_else(|| Targets::from_config(&cfg.targets));
     if targets.is_empty() {
         return Ok(EXIT_OK);
     }
