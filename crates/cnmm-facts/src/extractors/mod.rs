@@ -62,6 +62,7 @@ pub trait Extractor: Sync + Send {
 pub fn registry() -> Vec<Box<dyn Extractor>> {
     vec![
         Box::new(ci::github_actions::GithubActions),
+        Box::new(ci::gitlab_ci::GitlabCi),
         Box::new(governance::Governance),
     ]
 }

@@ -5,6 +5,7 @@
 //! the same whatever the provider.
 
 pub mod github_actions;
+pub mod gitlab_ci;
 
 use super::Ctx;
 use crate::shell::split_commands;
@@ -14,6 +15,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Branch names taken to be the default branch when a pipeline filters pushes by branch.
 pub const DEFAULT_BRANCH_NAMES: &[&str] = &["main", "master", "trunk", "default"];
+
+/// A branch filter naming the default branch without saying which it is (GitLab
+/// `$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH`).
+pub const DEFAULT_BRANCH: &str = "(default branch)";
 
 /// When a pipeline or job runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -215,6 +220,9 @@ fn ref_equals(compact: &str) -> Option<String> {
 /// Glob-style branch filter match (`release/*`, `**`, `main`).
 pub fn branch_matches(pattern: &str, branch: &str) -> bool {
     let p = pattern.trim().trim_start_matches("refs/heads/");
+    if p == DEFAULT_BRANCH {
+        return DEFAULT_BRANCH_NAMES.contains(&branch) || branch == DEFAULT_BRANCH;
+    }
     if p == branch || p == "*" || p == "**" {
         return true;
     }
@@ -277,6 +285,9 @@ pub struct Step {
 pub struct Job {
     pub id: String,
     pub name: String,
+    /// The file the job is written in, when not the pipeline's own (a GitLab
+    /// `include: local:` file).
+    pub path: Option<String>,
     pub line: u32,
     /// A provider condition narrowing the pipeline's triggers.
     pub condition: Option<String>,
@@ -314,6 +325,24 @@ pub struct SharedRef {
     pub kind: &'static str,
     pub reference: String,
     pub line: u32,
+    /// The component lives in this repository.
+    pub local: bool,
+}
+
+impl SharedRef {
+    /// A reference whose locality shows in its form: `./x` is local; `owner/repo@ref`
+    /// and URLs are not.
+    pub fn new(kind: &'static str, reference: impl Into<String>, line: u32) -> Self {
+        let reference = reference.into();
+        let local =
+            reference.starts_with("./") || !reference.contains('@') && !reference.contains("://");
+        SharedRef {
+            kind,
+            reference,
+            line,
+            local,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -518,11 +547,7 @@ pub fn emit(pipelines: &[Pipeline], ctx: &Ctx) -> Vec<Fact> {
             _ => f,
         };
         for s in &p.shared {
-            let local = s.reference.starts_with("./")
-                || !s.reference.contains('@')
-                    && !s.reference.contains("://")
-                    && s.kind != "template"
-                    && s.kind != "orb";
+            let local = s.local;
             let f = Fact::new(
                 "ci.shared",
                 Location::at(&p.path, s.line),
@@ -615,9 +640,10 @@ pub fn emit(pipelines: &[Pipeline], ctx: &Ctx) -> Vec<Fact> {
             Some(reason) if f.excluded.is_none() => f.excluded(reason.clone()),
             _ => f,
         };
+        let job_path = j.path.clone().unwrap_or_else(|| p.path.clone());
         let mut jf = Fact::new(
             "ci.job",
-            Location::at(&p.path, j.line),
+            Location::at(&job_path, j.line),
             format!(
                 "job `{}` of {} on {}{}",
                 j.id,
@@ -639,7 +665,7 @@ pub fn emit(pipelines: &[Pipeline], ctx: &Ctx) -> Vec<Fact> {
         }
         facts.push(stamp(jf));
         for (step, matches) in &r.steps {
-            let step_path = step.path.clone().unwrap_or_else(|| p.path.clone());
+            let step_path = step.path.clone().unwrap_or_else(|| job_path.clone());
             let step_triggers = match &step.condition {
                 Some(c) => r.triggers.narrow(c),
                 None => r.triggers.clone(),
