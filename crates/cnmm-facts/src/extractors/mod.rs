@@ -63,6 +63,7 @@ pub fn registry() -> Vec<Box<dyn Extractor>> {
     vec![
         Box::new(ci::github_actions::GithubActions),
         Box::new(ci::gitlab_ci::GitlabCi),
+        Box::new(ci::jenkinsfile::Jenkinsfile),
         Box::new(governance::Governance),
     ]
 }

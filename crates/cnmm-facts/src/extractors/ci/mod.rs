@@ -6,6 +6,7 @@
 
 pub mod github_actions;
 pub mod gitlab_ci;
+pub mod jenkinsfile;
 
 use super::Ctx;
 use crate::shell::split_commands;
@@ -201,6 +202,67 @@ impl Triggers {
         }
         t
     }
+}
+
+/// The events of both sides.
+pub fn intersect(a: &Triggers, b: &Triggers) -> Triggers {
+    let mut t = Triggers {
+        push: a.push && b.push,
+        tag: a.tag && b.tag,
+        pull_request: a.pull_request && b.pull_request,
+        release: a.release && b.release,
+        schedule: a.schedule && b.schedule,
+        manual: a.manual && b.manual,
+        workflow_call: a.workflow_call && b.workflow_call,
+        ..Default::default()
+    };
+    if t.push {
+        t.push_branches = match (a.push_branches.is_empty(), b.push_branches.is_empty()) {
+            (true, _) => b.push_branches.clone(),
+            (_, true) => a.push_branches.clone(),
+            _ => {
+                let common: Vec<String> = b
+                    .push_branches
+                    .iter()
+                    .filter(|x| a.push_branches.contains(x))
+                    .cloned()
+                    .collect();
+                if common.is_empty() {
+                    b.push_branches.clone()
+                } else {
+                    common
+                }
+            }
+        };
+        t.push_branches_ignore = a.push_branches_ignore.clone();
+        for x in &b.push_branches_ignore {
+            if !t.push_branches_ignore.contains(x) {
+                t.push_branches_ignore.push(x.clone());
+            }
+        }
+    }
+    t.other = a.other.intersection(&b.other).cloned().collect();
+    t
+}
+
+/// Removes the events `never` certainly covers.
+pub fn subtract(t: &mut Triggers, never: &Triggers) {
+    if never.push {
+        if never.push_branches.is_empty() && never.push_branches_ignore.is_empty() {
+            t.push = false;
+        } else {
+            for b in &never.push_branches {
+                if !t.push_branches_ignore.contains(b) {
+                    t.push_branches_ignore.push(b.clone());
+                }
+            }
+        }
+    }
+    t.tag &= !never.tag;
+    t.pull_request &= !never.pull_request;
+    t.schedule &= !never.schedule;
+    t.manual &= !never.manual;
+    t.release &= !never.release;
 }
 
 fn ref_equals(compact: &str) -> Option<String> {
