@@ -64,6 +64,7 @@ pub fn registry() -> Vec<Box<dyn Extractor>> {
         Box::new(ci::github_actions::GithubActions),
         Box::new(ci::gitlab_ci::GitlabCi),
         Box::new(ci::jenkinsfile::Jenkinsfile),
+        Box::new(ci::circleci::CircleCi),
         Box::new(governance::Governance),
     ]
 }
