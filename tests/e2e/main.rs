@@ -6,4 +6,5 @@ mod support;
 mod cli;
 mod criteria;
 mod history;
+mod providers;
 mod schema;
