@@ -177,18 +177,28 @@ fn circleci_workflows_filters_approvals_and_orbs() {
     let publish = tool(&f, "ci/docker/publish", "circleci-docker-publish");
     assert!(publish.get_bool("on_default_branch") && !publish.get_bool("on_pr"));
     let deploy = tool(&f, "ci/deploy", "kubectl-apply");
-    assert_eq!(at(deploy), (".circleci/config.yml".into(), 45));
+    assert_eq!(at(deploy), (".circleci/config.yml".into(), 46));
     assert!(deploy.get_bool("on_tag") && !deploy.get_bool("on_push"));
     assert!(deploy.get_bool("manual_gate") && deploy.get_bool("gated_path"));
+    // Steps given to an orb command run; the expression filter keeps main out.
+    let lint = tool(&f, "ci/lint", "golangci-lint");
+    assert_eq!(at(lint), (".circleci/config.yml".into(), 53));
+    assert!(lint.get_bool("on_push") && !lint.get_bool("on_default_branch"));
     let nightly = tool(&f, "nightly/scan", "trivy");
     assert!(nightly.get_bool("on_schedule") && !nightly.get_bool("on_push"));
-    // A local command expands where it is used.
     let orbs: Vec<&str> = f
         .iter()
         .filter(|x| x.kind == "ci.shared" && x.get_str("kind") == Some("orb"))
         .filter_map(|x| x.get_str("reference"))
         .collect();
-    assert_eq!(orbs, ["circleci/docker@2.5.0", "circleci/slack@4.13.1"]);
+    assert_eq!(
+        orbs,
+        [
+            "circleci/docker@2.5.0",
+            "circleci/slack@4.13.1",
+            "circleci/go@3.0.4"
+        ]
+    );
     assert_eq!(excluded_tools(&f), ["checkov"]);
 }
 

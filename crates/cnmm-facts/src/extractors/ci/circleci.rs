@@ -71,11 +71,7 @@ fn config(path: &str, doc: &Node, out: &mut Output) -> Pipeline {
     // Orb aliases → registry names without version (`circleci/docker`), and versions.
     let mut orbs: HashMap<String, (String, Option<String>)> = HashMap::new();
     let mut shared = Vec::new();
-    for (alias, key, v) in doc
-        .get("orbs")
-        .map(|o| o.entries().collect())
-        .unwrap_or_else(Vec::new)
-    {
+    for (alias, key, v) in doc.get("orbs").unwrap_or(Node::empty()).entries() {
         match v.as_str() {
             Some(r) => {
                 let (name, ver) = match r.split_once('@') {
@@ -110,10 +106,7 @@ fn config(path: &str, doc: &Node, out: &mut Output) -> Pipeline {
     let mut triggers_all = Triggers::default();
     let mut triggers_line = 1;
     let workflows = doc.get("workflows");
-    for (wname, wkey, wf) in workflows
-        .map(|w| w.entries().collect())
-        .unwrap_or_else(Vec::new)
-    {
+    for (wname, wkey, wf) in workflows.unwrap_or(Node::empty()).entries() {
         if !wf.is_map() {
             continue;
         }
@@ -236,6 +229,34 @@ fn workflow_triggers(filters: Option<&Node>, scheduled: bool) -> Triggers {
         ..Default::default()
     };
     let Some(f) = filters else { return t };
+    // The expression form: `filters: pipeline.git.branch == "main"`.
+    if let Some(expr) = f.as_str() {
+        let c: String = expr
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .replace('\'', "\"");
+        if !c.contains("||") {
+            if let Some(rest) = after(&c, "pipeline.git.branch==\"") {
+                if let Some(end) = rest.find('"') {
+                    t.push_branches = vec![rest[..end].to_string()];
+                    t.pull_request = false;
+                }
+            } else if let Some(rest) = after(&c, "pipeline.git.branch!=\"") {
+                if let Some(end) = rest.find('"') {
+                    t.push_branches_ignore = vec![rest[..end].to_string()];
+                }
+            }
+            if c.contains("pipeline.git.tag") && !c.contains("pipeline.git.tag==\"\"") {
+                t.tag = true;
+                if !c.contains("pipeline.git.branch") {
+                    t.push = false;
+                    t.pull_request = false;
+                }
+            }
+        }
+        return t;
+    }
     if let Some(b) = f.get("branches") {
         let only = b.get("only").map(Node::str_list).unwrap_or_default();
         let ignore = b.get("ignore").map(Node::str_list).unwrap_or_default();
@@ -254,6 +275,11 @@ fn workflow_triggers(filters: Option<&Node>, scheduled: bool) -> Triggers {
         t.tag = tags.get("only").is_some();
     }
     t
+}
+
+/// The text after the first `pattern` in `c`.
+fn after<'c>(c: &'c str, pattern: &str) -> Option<&'c str> {
+    c.find(pattern).map(|i| &c[i + pattern.len()..])
 }
 
 struct Defs<'a> {
@@ -312,6 +338,12 @@ impl Defs<'_> {
                 with: string_params(cfg),
                 ..Default::default()
             });
+            // Orb commands such as `go/with-cache` run the steps they are given.
+            if depth < MAX_COMMAND_DEPTH {
+                for inner in cfg.get("steps").map(Node::as_seq).unwrap_or(&[]) {
+                    self.step(inner, out, depth + 1);
+                }
+            }
             return;
         }
         if depth < MAX_COMMAND_DEPTH {

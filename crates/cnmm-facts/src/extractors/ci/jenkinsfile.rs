@@ -843,7 +843,7 @@ mod tests {
         let toks = tokenize("sh '''\n  make test\n''' // c\n/* x\n y */ sh \"a ${b(\"c\")}\"\n")
             .expect("tokens");
         assert_eq!(toks[1], (Tok::Str("\n  make test\n".into()), 1));
-        assert!(toks.contains(&(Tok::Str("a ${b(\"c\")}".into()), 6)));
+        assert!(toks.contains(&(Tok::Str("a ${b(\"c\")}".into()), 5)));
         assert!(tokenize("sh 'unterminated\n").is_err());
     }
 
