@@ -370,3 +370,26 @@ fn a_large_gitlab_config_under_the_limit_is_read_completely() {
         .count();
     assert_eq!(jobs, 2_000);
 }
+
+#[test]
+fn azure_pipelines_stages_conditions_deployments_and_templates() {
+    let f = fixture_facts("azure");
+    let test = tool(&f, "Build/test", "go-test");
+    assert_eq!(at(test), ("azure-pipelines.yml".into(), 28));
+    assert!(test.get_bool("on_pr") && test.get_bool("on_default_branch"));
+    // A local step template is followed; its steps keep their own file and line.
+    let build = tool(&f, "Build/test", "go-build");
+    assert_eq!(
+        at(build),
+        (".azure-pipelines/templates/go-steps.yml".into(), 9)
+    );
+    let push = tool(&f, "Publish/image", "azure-docker-push");
+    assert!(
+        push.get_bool("on_default_branch") && !push.get_bool("on_pr") && !push.get_bool("on_tag")
+    );
+    let deploy = tool(&f, "Production/deploy", "azure-kubernetes-deploy");
+    assert_eq!(at(deploy), ("azure-pipelines.yml".into(), 50));
+    assert!(deploy.get_bool("on_tag") && !deploy.get_bool("on_push"));
+    assert_eq!(deploy.get_str("environment"), Some("production"));
+    assert_eq!(excluded_tools(&f), ["checkov"]);
+}

@@ -65,6 +65,7 @@ pub fn registry() -> Vec<Box<dyn Extractor>> {
         Box::new(ci::gitlab_ci::GitlabCi),
         Box::new(ci::jenkinsfile::Jenkinsfile),
         Box::new(ci::circleci::CircleCi),
+        Box::new(ci::azure_pipelines::AzurePipelines),
         Box::new(governance::Governance),
     ]
 }

@@ -4,6 +4,7 @@
 //! tool recognition and fact emission happen here, so every rule that speaks of CI works
 //! the same whatever the provider.
 
+pub mod azure_pipelines;
 pub mod circleci;
 pub mod github_actions;
 pub mod gitlab_ci;
