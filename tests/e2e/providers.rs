@@ -393,3 +393,27 @@ fn azure_pipelines_stages_conditions_deployments_and_templates() {
     assert_eq!(deploy.get_str("environment"), Some("production"));
     assert_eq!(excluded_tools(&f), ["checkov"]);
 }
+
+#[test]
+fn bitbucket_sections_anchored_steps_pipes_and_manual_deploys() {
+    let f = fixture_facts("bitbucket");
+    // One anchored step definition, run by several pipelines: its line is the definition's.
+    let on_pr = tool(&f, "pull-requests/**/Test", "go-test");
+    assert_eq!(at(on_pr), ("bitbucket-pipelines.yml".into(), 10));
+    assert!(on_pr.get_bool("on_pr") && !on_pr.get_bool("on_push"));
+    let push = tool(&f, "branches/main/Build and push image", "docker-push");
+    assert!(push.get_bool("on_default_branch") && push.get_bool("after_tests"));
+    assert_eq!(
+        job(&f, "branches/main/Build and push image").get_list("credentials"),
+        ["oidc"]
+    );
+    let deploy = tool(&f, "tags/v*/Deploy production", "bitbucket-kubectl-pipe");
+    assert_eq!(at(deploy), ("bitbucket-pipelines.yml".into(), 38));
+    assert!(deploy.get_bool("on_tag") && deploy.get_bool("manual_gate"));
+    assert_eq!(deploy.get_str("environment"), Some("production"));
+    assert!(f.iter().any(|x| x.kind == "ci.job"
+        && x.get_str("job") == Some("custom/rotate-secrets/Rotate")
+        && x.get_bool("on_manual")
+        && !x.get_bool("automatic")));
+    assert_eq!(excluded_tools(&f), ["trivy"]);
+}

@@ -66,6 +66,7 @@ pub fn registry() -> Vec<Box<dyn Extractor>> {
         Box::new(ci::jenkinsfile::Jenkinsfile),
         Box::new(ci::circleci::CircleCi),
         Box::new(ci::azure_pipelines::AzurePipelines),
+        Box::new(ci::bitbucket::Bitbucket),
         Box::new(governance::Governance),
     ]
 }

@@ -5,6 +5,7 @@
 //! the same whatever the provider.
 
 pub mod azure_pipelines;
+pub mod bitbucket;
 pub mod circleci;
 pub mod github_actions;
 pub mod gitlab_ci;
