@@ -417,3 +417,37 @@ fn bitbucket_sections_anchored_steps_pipes_and_manual_deploys() {
         && !x.get_bool("automatic")));
     assert_eq!(excluded_tools(&f), ["trivy"]);
 }
+
+#[test]
+fn drone_and_woodpecker_events_branches_and_plugins() {
+    let f = fixture_facts("drone");
+    let test = tool(&f, "ci/test", "go-test");
+    assert_eq!(at(test), (".drone.yml".into(), 13));
+    assert!(test.get_bool("on_push") && test.get_bool("on_pr") && test.get_bool("on_tag"));
+    let publish = tool(&f, "ci/publish", "drone-docker-plugin");
+    assert_eq!(at(publish), (".drone.yml".into(), 16));
+    assert!(publish.get_bool("on_default_branch") && !publish.get_bool("on_pr"));
+    assert_eq!(job(&f, "ci/publish").get_list("credentials"), ["secret"]);
+    // A promotion is started by a person.
+    let rollout = tool(&f, "deploy/rollout", "kubectl-apply");
+    assert!(rollout.get_bool("on_manual") && !rollout.get_bool("automatic"));
+    assert_eq!(excluded_tools(&f), ["checkov"]);
+
+    let w = fixture_facts("woodpecker");
+    let test = tool(&w, "ci/test", "go-test");
+    assert_eq!(at(test), (".woodpecker/ci.yml".into(), 11));
+    assert!(
+        test.get_bool("on_default_branch")
+            && test.get_bool("on_pr")
+            && test.get_bool("on_schedule")
+    );
+    let scan = w
+        .iter()
+        .find(|x| {
+            x.kind == "tool.use"
+                && x.get_str("job") == Some("ci/scan")
+                && x.location.line == Some(15)
+        })
+        .expect("trivy command");
+    assert!(scan.get_bool("on_schedule") && !scan.get_bool("on_push") && !scan.get_bool("on_pr"));
+}

@@ -67,6 +67,7 @@ pub fn registry() -> Vec<Box<dyn Extractor>> {
         Box::new(ci::circleci::CircleCi),
         Box::new(ci::azure_pipelines::AzurePipelines),
         Box::new(ci::bitbucket::Bitbucket),
+        Box::new(ci::drone::DroneWoodpecker),
         Box::new(governance::Governance),
     ]
 }

@@ -111,9 +111,10 @@ impl Extractor for Bitbucket {
     }
 }
 
-/// `atlassian/kubectl-run:3.10.0` → `atlassian/kubectl-run@3.10.0`: pipes are images
-/// whose tag is the version, written as other providers' step references are.
-fn pipe_reference(pipe: &str) -> String {
+/// `atlassian/kubectl-run:3.10.0` → `atlassian/kubectl-run@3.10.0`: pipes (and Drone
+/// plugins) are images whose tag is the version, written as other providers' step
+/// references are.
+pub fn image_reference(pipe: &str) -> String {
     let p = pipe.trim();
     if p.starts_with("docker://") {
         return p.to_string();
@@ -207,7 +208,7 @@ fn step_job(
             } else if let Some(pipe) = s.get("pipe").and_then(Node::as_str) {
                 steps.push(Step {
                     line: s.line,
-                    uses: Some(pipe_reference(pipe)),
+                    uses: Some(image_reference(pipe)),
                     with: s
                         .get("variables")
                         .map(|v| {

@@ -7,6 +7,7 @@
 pub mod azure_pipelines;
 pub mod bitbucket;
 pub mod circleci;
+pub mod drone;
 pub mod github_actions;
 pub mod gitlab_ci;
 pub mod jenkinsfile;
