@@ -451,3 +451,21 @@ fn drone_and_woodpecker_events_branches_and_plugins() {
         .expect("trivy command");
     assert!(scan.get_bool("on_schedule") && !scan.get_bool("on_push") && !scan.get_bool("on_pr"));
 }
+
+#[test]
+fn travis_phases_stages_conditions_and_deploys() {
+    let f = fixture_facts("travis");
+    let test = tool(&f, "build", "pytest");
+    assert_eq!(at(test), (".travis.yml".into(), 15));
+    assert!(test.get_bool("on_pr") && test.get_bool("on_default_branch"));
+    // Cron is a repository setting; `if: type = cron` is what shows it.
+    let audit = tool(&f, "audit", "pip-audit");
+    assert!(audit.get_bool("on_schedule") && !audit.get_bool("on_push"));
+    // `deploy.on.tags: true` deploys tags only, after the build.
+    let deploy = tool(&f, "build/deploy-pypi-1", "travis-deploy-publish");
+    assert_eq!(at(deploy), (".travis.yml".into(), 33));
+    assert!(
+        deploy.get_bool("on_tag") && !deploy.get_bool("on_push") && deploy.get_bool("after_tests")
+    );
+    assert_eq!(excluded_tools(&f), ["checkov"]);
+}

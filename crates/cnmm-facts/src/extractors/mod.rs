@@ -68,6 +68,7 @@ pub fn registry() -> Vec<Box<dyn Extractor>> {
         Box::new(ci::azure_pipelines::AzurePipelines),
         Box::new(ci::bitbucket::Bitbucket),
         Box::new(ci::drone::DroneWoodpecker),
+        Box::new(ci::travis::Travis),
         Box::new(governance::Governance),
     ]
 }

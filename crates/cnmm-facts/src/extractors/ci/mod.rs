@@ -11,6 +11,7 @@ pub mod drone;
 pub mod github_actions;
 pub mod gitlab_ci;
 pub mod jenkinsfile;
+pub mod travis;
 
 use super::Ctx;
 use crate::shell::split_commands;
