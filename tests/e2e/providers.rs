@@ -469,3 +469,24 @@ fn travis_phases_stages_conditions_and_deploys() {
     );
     assert_eq!(excluded_tools(&f), ["checkov"]);
 }
+
+#[test]
+fn buildkite_groups_blocks_branches_and_plugins() {
+    let f = fixture_facts("buildkite");
+    let test = tool(&f, ":go: test", "go-test");
+    assert_eq!(at(test), (".buildkite/pipeline.yml".into(), 9));
+    assert!(test.get_bool("on_push") && test.get_bool("on_pr"));
+    let push = tool(&f, ":docker: publish", "docker-push");
+    assert_eq!(at(push), (".buildkite/pipeline.yml".into(), 23));
+    assert!(push.get_bool("on_default_branch") && !push.get_bool("on_pr"));
+    assert!(push.get_bool("after_tests") && !push.get_bool("manual_gate"));
+    // Everything after the block step waits for a person.
+    let deploy = tool(&f, ":kubernetes: deploy", "kubectl-apply");
+    assert!(deploy.get_bool("manual_gate") && deploy.get_bool("gated_path"));
+    let plugin = f
+        .iter()
+        .find(|x| x.kind == "ci.step" && x.get_str("job") == Some(":go: test"))
+        .expect("plugin step");
+    assert_eq!(plugin.get_str("uses"), Some("docker@v5.11.0"));
+    assert_eq!(plugin.get_str("pin"), Some("tag"));
+}

@@ -69,6 +69,7 @@ pub fn registry() -> Vec<Box<dyn Extractor>> {
         Box::new(ci::bitbucket::Bitbucket),
         Box::new(ci::drone::DroneWoodpecker),
         Box::new(ci::travis::Travis),
+        Box::new(ci::buildkite::Buildkite),
         Box::new(governance::Governance),
     ]
 }

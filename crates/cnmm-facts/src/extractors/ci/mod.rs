@@ -6,6 +6,7 @@
 
 pub mod azure_pipelines;
 pub mod bitbucket;
+pub mod buildkite;
 pub mod circleci;
 pub mod drone;
 pub mod github_actions;
