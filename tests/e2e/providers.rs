@@ -490,3 +490,36 @@ fn buildkite_groups_blocks_branches_and_plugins() {
     assert_eq!(plugin.get_str("uses"), Some("docker@v5.11.0"));
     assert_eq!(plugin.get_str("pin"), Some("tag"));
 }
+
+#[test]
+fn cloud_build_steps_and_images_without_evident_triggers() {
+    let f = fixture_facts("cloud-build");
+    let test = tool(&f, "build", "go-test");
+    assert_eq!(at(test), ("cloudbuild.yaml".into(), 5));
+    // Triggers live in Google Cloud: nothing is claimed to run automatically.
+    assert!(!test.get_bool("automatic") && test.get_list("triggers") == ["gcp-trigger"]);
+    let deploy = tool(&f, "build", "cloud-deploy");
+    assert_eq!(at(deploy), ("cloudbuild.yaml".into(), 14));
+    let push = tool(&f, "build", "docker-push");
+    assert_eq!(at(push), ("cloudbuild.yaml".into(), 17));
+    assert!(tool(&f, "build", "docker-build")
+        .get_list("categories")
+        .contains(&"build".to_string()));
+}
+
+#[test]
+fn tekton_pipelines_as_code_annotations_tasks_and_refs() {
+    let f = fixture_facts("tekton");
+    let test = tool(&f, "app-on-push/test", "go-test");
+    assert_eq!(at(test), (".tekton/push.yaml".into(), 25));
+    assert!(
+        test.get_bool("on_default_branch") && test.get_bool("on_pr") && !test.get_bool("on_tag")
+    );
+    let hub = f
+        .iter()
+        .find(|x| x.kind == "ci.shared" && x.get_str("reference") == Some("git-clone"))
+        .expect("hub task");
+    assert!(!hub.get_bool("local"));
+    let kaniko = tool(&f, "app-on-push/image", "kaniko");
+    assert!(kaniko.get_bool("after_tests"));
+}

@@ -70,6 +70,8 @@ pub fn registry() -> Vec<Box<dyn Extractor>> {
         Box::new(ci::drone::DroneWoodpecker),
         Box::new(ci::travis::Travis),
         Box::new(ci::buildkite::Buildkite),
+        Box::new(ci::cloud_build::CloudBuild),
+        Box::new(ci::tekton::Tekton),
         Box::new(governance::Governance),
     ]
 }

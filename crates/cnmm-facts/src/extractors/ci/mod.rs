@@ -8,10 +8,12 @@ pub mod azure_pipelines;
 pub mod bitbucket;
 pub mod buildkite;
 pub mod circleci;
+pub mod cloud_build;
 pub mod drone;
 pub mod github_actions;
 pub mod gitlab_ci;
 pub mod jenkinsfile;
+pub mod tekton;
 pub mod travis;
 
 use super::Ctx;
