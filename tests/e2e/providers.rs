@@ -523,3 +523,37 @@ fn tekton_pipelines_as_code_annotations_tasks_and_refs() {
     let kaniko = tool(&f, "app-on-push/image", "kaniko");
     assert!(kaniko.get_bool("after_tests"));
 }
+
+#[test]
+fn gitlab_reference_tags_and_only_except() {
+    let ci = "\
+.setup:
+  script:
+    - go mod download
+    - go vet ./...
+
+test:
+  script:
+    - !reference [.setup, script]
+    - go test ./...
+  except:
+    - tags
+
+release:
+  script:
+    - release-cli create --tag-name $CI_COMMIT_TAG
+  only:
+    - tags
+";
+    let (d, f) = scan_with(&[(".gitlab-ci.yml", ci.to_string())]);
+    assert!(d.is_empty(), "{d:?}");
+    // `!reference` brings the hidden job's lines, where they are written.
+    let vet = tool(&f, "test", "go-vet");
+    assert_eq!(at(vet), (".gitlab-ci.yml".into(), 4));
+    assert!(vet.get_bool("on_push") && !vet.get_bool("on_tag"));
+    let release = tool(&f, "release", "gitlab-release-cli");
+    assert_eq!(at(release), (".gitlab-ci.yml".into(), 15));
+    assert!(
+        release.get_bool("on_tag") && !release.get_bool("on_push") && !release.get_bool("on_pr")
+    );
+}
