@@ -13,6 +13,7 @@ use super::{
     intersect, subtract, Job, Permissions, Pipeline, PipelineKind, SharedRef, Step, Triggers,
 };
 use crate::extractors::{file_name, Ctx, Extractor, FileInput, Output};
+use crate::tools::ToolMatcher;
 use cnmm_model::Diagnostic;
 use regex::Regex;
 use std::collections::BTreeSet;
@@ -40,7 +41,7 @@ impl Extractor for Jenkinsfile {
             || name.to_ascii_lowercase().ends_with(".jenkinsfile")
     }
 
-    fn extract(&self, input: &FileInput, _ctx: &Ctx, out: &mut Output) {
+    fn extract(&self, input: &FileInput, ctx: &Ctx, out: &mut Output) {
         let path = input.path();
         let toks = match tokenize(input.text) {
             Ok(t) => t,
@@ -66,7 +67,12 @@ impl Extractor for Jenkinsfile {
                 format!("{msg}; the rest of this file was not read"),
             ));
         }
-        let has_structure = any_named(&items, &["pipeline", "node", "stage"], 0);
+        // A whole pipeline may be one shared-library step (`buildPlugin()`).
+        let mut library_step = false;
+        walk(&items, 0, &mut |it| {
+            library_step |= is_library_step(ctx.tools, &it.name);
+        });
+        let has_structure = library_step || any_named(&items, &["pipeline", "node", "stage"], 0);
         if !has_structure {
             out.diagnostics.push(Diagnostic::warning(
                 path,
@@ -75,7 +81,7 @@ impl Extractor for Jenkinsfile {
             ));
             return;
         }
-        let mut p = build(path, input.text, &items);
+        let mut p = build(path, input.text, &items, ctx.tools);
         p.excluded = input.file.excluded.clone();
         out.pipelines.push(p);
     }
@@ -381,7 +387,8 @@ fn quoted_re() -> &'static Regex {
     RE.get_or_init(|| Regex::new(r#"'([^']*)'|"([^"]*)""#).expect("static regex"))
 }
 
-struct Builder {
+struct Builder<'t> {
+    tools: &'t ToolMatcher<'t>,
     base: Triggers,
     jobs: Vec<Job>,
     seq: usize,
@@ -389,7 +396,7 @@ struct Builder {
     credentials: BTreeSet<String>,
 }
 
-fn build(path: &str, text: &str, items: &[Item]) -> Pipeline {
+fn build(path: &str, text: &str, items: &[Item], tools: &ToolMatcher) -> Pipeline {
     let mut shared = Vec::new();
     for m in library_re().captures_iter(text) {
         let Some(all) = m.get(1) else { continue };
@@ -440,6 +447,7 @@ fn build(path: &str, text: &str, items: &[Item]) -> Pipeline {
         .find(|i| i.name == "pipeline" && i.body.is_some());
     let mut triggers_line = pipeline_block.map_or(1, |p| p.line);
     let mut b = Builder {
+        tools,
         base: base.clone(),
         jobs: Vec::new(),
         seq: 0,
@@ -527,7 +535,7 @@ fn collect_credentials(items: &[Item], out: &mut BTreeSet<String>, depth: usize)
     });
 }
 
-impl Builder {
+impl Builder<'_> {
     /// Declarative `stages { stage('x') { ... } }`, in order.
     fn stages(&mut self, items: &[Item], within: &Triggers, parent: Option<&str>, depth: usize) {
         for st in items.iter().filter(|i| i.name == "stage") {
@@ -579,7 +587,7 @@ impl Builder {
             collect_credentials(env.children(), &mut job.credentials, 0);
         }
         if let Some(steps) = st.child("steps") {
-            collect_steps(steps.children(), &mut job, 0);
+            collect_steps(steps.children(), &mut job, self.tools);
         }
         self.jobs.push(job);
     }
@@ -612,8 +620,8 @@ impl Builder {
                         .map(|(s, _)| s.to_string())
                         .unwrap_or_else(|| format!("stage@{}", it.line));
                     let mut job = self.job(&name, it.line, within.clone());
-                    collect_steps(it.children(), &mut job, 0);
-                    collect_steps(&it.inner, &mut job, 0);
+                    collect_steps(it.children(), &mut job, self.tools);
+                    collect_steps(&it.inner, &mut job, self.tools);
                     self.jobs.push(job);
                     self.seq += 1;
                 }
@@ -629,11 +637,14 @@ impl Builder {
                     }
                     self.seq = seq + 1;
                 }
-                _ if SCRIPT_STEPS.contains(&it.name.as_str()) || it.name == "input" => {
+                _ if SCRIPT_STEPS.contains(&it.name.as_str())
+                    || it.name == "input"
+                    || is_library_step(self.tools, &it.name) =>
+                {
                     if loose_line == 0 {
                         loose_line = it.line;
                     }
-                    collect_steps(std::slice::from_ref(it), &mut loose, 0);
+                    collect_steps(std::slice::from_ref(it), &mut loose, self.tools);
                 }
                 _ => {
                     if it.name == "withCredentials" || it.name == "sshagent" {
@@ -658,9 +669,10 @@ impl Builder {
 }
 
 /// Script steps, `input` gates and credential blocks of a stage, at any depth (inside
-/// `script {}`, `withCredentials {}`, `dir {}`...).
-fn collect_steps(items: &[Item], job: &mut Job, depth: usize) {
-    walk(items, depth, &mut |it| {
+/// `script {}`, `withCredentials {}`, `dir {}`...). Shared-library steps the catalog
+/// knows (`buildPlugin()`, `infra.runMaven(...)`) are step references `jenkins/<name>`.
+fn collect_steps(items: &[Item], job: &mut Job, tools: &ToolMatcher) {
+    walk(items, 0, &mut |it| {
         let n = it.name.as_str();
         if SCRIPT_STEPS.contains(&n) {
             if let Some((script, line)) = it.string_arg(Some("script")) {
@@ -680,8 +692,24 @@ fn collect_steps(items: &[Item], job: &mut Job, depth: usize) {
             });
         } else if matches!(n, "withCredentials" | "sshagent" | "withVault") {
             job.credentials.insert("secret".into());
+        } else if is_library_step(tools, n) {
+            job.steps.push(Step {
+                name: Some(n.to_string()),
+                line: it.line,
+                uses: Some(format!("jenkins/{n}")),
+                ..Default::default()
+            });
         }
     });
+}
+
+/// A shared-library step the catalog knows, as `jenkins/<name>`.
+fn is_library_step(tools: &ToolMatcher, name: &str) -> bool {
+    !name.is_empty()
+        && name != "{}"
+        && !tools
+            .match_uses(&format!("jenkins/{name}"), &Default::default())
+            .is_empty()
 }
 
 /// Every condition of a `when` block must hold.
