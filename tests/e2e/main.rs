@@ -9,5 +9,6 @@ mod criteria;
 mod deployment;
 mod docs;
 mod history;
+mod providers;
 mod reports;
 mod schema;

@@ -33,8 +33,8 @@ pub struct Node {
     pub value: Value,
 }
 
-/// How a scalar was written: plain, quoted, or as a `|`/`>` block (whose content
-/// starts on the line after the node's line).
+/// How a scalar was written: plain, quoted, or as a `|`/`>` block (whose node line is
+/// its first non-blank content line, not the indicator's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
     Plain,
@@ -98,10 +98,16 @@ impl Node {
         }
     }
 
-    /// The line where a scalar's text starts (the line after `|` for block scalars).
+    /// The line where a scalar's text starts. The parser places a `|`/`>` block scalar
+    /// on its first non-blank content line; leading blank lines are part of the text.
     pub fn text_line(&self) -> u32 {
-        match self.value {
-            Value::Scalar(_, Style::Block) => self.line + 1,
+        match &self.value {
+            Value::Scalar(text, Style::Block) => {
+                let blank = text.chars().take_while(|c| *c == '\n').count();
+                self.line
+                    .saturating_sub(u32::try_from(blank).unwrap_or(0))
+                    .max(1)
+            }
             _ => self.line,
         }
     }
@@ -437,6 +443,20 @@ mod tests {
         let job = doc.get("job").expect("job");
         assert_eq!(job.get("image").and_then(Node::as_str), Some("alpine"));
         assert_eq!(job.get("stage").and_then(Node::as_str), Some("build"));
+    }
+
+    #[test]
+    fn block_scalars_text_starts_on_the_line_after_the_indicator() {
+        let doc = parse(
+            "a: |\n  x\n  y\nb: >-\n\n  z\nc: plain\n",
+            Limits::default(),
+        )
+        .documents
+        .remove(0);
+        assert_eq!(doc.get("a").map(Node::text_line), Some(2));
+        // `>-` keeps the blank line 5 as a leading newline of its text.
+        assert_eq!(doc.get("b").map(Node::text_line), Some(5));
+        assert_eq!(doc.get("c").map(Node::text_line), Some(7));
     }
 
     #[test]

@@ -69,6 +69,16 @@ pub trait Extractor: Sync + Send {
 pub fn registry() -> Vec<Box<dyn Extractor>> {
     vec![
         Box::new(ci::github_actions::GithubActions),
+        Box::new(ci::gitlab_ci::GitlabCi),
+        Box::new(ci::jenkinsfile::Jenkinsfile),
+        Box::new(ci::circleci::CircleCi),
+        Box::new(ci::azure_pipelines::AzurePipelines),
+        Box::new(ci::bitbucket::Bitbucket),
+        Box::new(ci::drone::DroneWoodpecker),
+        Box::new(ci::travis::Travis),
+        Box::new(ci::buildkite::Buildkite),
+        Box::new(ci::cloud_build::CloudBuild),
+        Box::new(ci::tekton::Tekton),
         Box::new(governance::Governance),
         Box::new(kubernetes::Kubernetes),
         Box::new(helm::Helm),

@@ -89,11 +89,11 @@ fn workflow(path: &str, doc: &Node, out: &mut Output) -> Option<Pipeline> {
         .unwrap_or_default();
     let mut shared = Vec::new();
     if triggers.workflow_call {
-        shared.push(SharedRef {
-            kind: "reusable-workflow-definition",
-            reference: format!("./{path}"),
-            line: triggers_line,
-        });
+        shared.push(SharedRef::new(
+            "reusable-workflow-definition",
+            format!("./{path}"),
+            triggers_line,
+        ));
     }
     let mut jobs = Vec::new();
     match doc.entry("jobs") {
@@ -109,22 +109,18 @@ fn workflow(path: &str, doc: &Node, out: &mut Output) -> Option<Pipeline> {
                 }
                 let j = parse_job(id, key.line, job, &permissions);
                 if let Some((target, line)) = &j.calls {
-                    shared.push(SharedRef {
-                        kind: "reusable-workflow-call",
-                        reference: target.clone(),
-                        line: *line,
-                    });
+                    shared.push(SharedRef::new(
+                        "reusable-workflow-call",
+                        target.clone(),
+                        *line,
+                    ));
                 }
                 for s in &j.steps {
                     if let Some(u) = &s.uses {
                         if u.starts_with("./.github/actions/")
                             || u.starts_with("./") && !u.contains(".github/workflows")
                         {
-                            shared.push(SharedRef {
-                                kind: "composite-action-use",
-                                reference: u.clone(),
-                                line: s.line,
-                            });
+                            shared.push(SharedRef::new("composite-action-use", u.clone(), s.line));
                         }
                     }
                 }
@@ -193,11 +189,11 @@ fn composite_action(path: &str, doc: &Node) -> Option<Pipeline> {
             steps,
             ..Default::default()
         }],
-        shared: vec![SharedRef {
-            kind: "composite-action",
-            reference: format!("./{}", super::super::parent_dir(path)),
-            line: doc.entry("runs").map(|(k, _)| k.line).unwrap_or(1),
-        }],
+        shared: vec![SharedRef::new(
+            "composite-action",
+            format!("./{}", super::super::parent_dir(path)),
+            doc.entry("runs").map(|(k, _)| k.line).unwrap_or(1),
+        )],
         excluded: None,
     })
 }
@@ -312,6 +308,7 @@ fn parse_job(id: &str, line: u32, job: &Node, _workflow_perms: &Permissions) -> 
     collect_credentials(job, &steps, &mut credentials);
     Job {
         id: id.to_string(),
+        path: None,
         name: job
             .get("name")
             .and_then(Node::as_str)

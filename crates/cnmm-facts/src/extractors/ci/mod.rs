@@ -4,8 +4,18 @@
 //! tool recognition and fact emission happen here, so every rule that speaks of CI works
 //! the same whatever the provider.
 
+pub mod azure_pipelines;
+pub mod bitbucket;
+pub mod buildkite;
+pub mod circleci;
+pub mod cloud_build;
+pub mod drone;
 pub mod github_actions;
+pub mod gitlab_ci;
+pub mod jenkinsfile;
 pub mod scripts;
+pub mod tekton;
+pub mod travis;
 
 use super::Ctx;
 use crate::shell::split_commands;
@@ -15,6 +25,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Branch names taken to be the default branch when a pipeline filters pushes by branch.
 pub const DEFAULT_BRANCH_NAMES: &[&str] = &["main", "master", "trunk", "default"];
+
+/// A branch filter naming the default branch without saying which it is (GitLab
+/// `$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH`).
+pub const DEFAULT_BRANCH: &str = "(default branch)";
 
 /// When a pipeline or job runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -201,6 +215,67 @@ impl Triggers {
     }
 }
 
+/// The events of both sides.
+pub fn intersect(a: &Triggers, b: &Triggers) -> Triggers {
+    let mut t = Triggers {
+        push: a.push && b.push,
+        tag: a.tag && b.tag,
+        pull_request: a.pull_request && b.pull_request,
+        release: a.release && b.release,
+        schedule: a.schedule && b.schedule,
+        manual: a.manual && b.manual,
+        workflow_call: a.workflow_call && b.workflow_call,
+        ..Default::default()
+    };
+    if t.push {
+        t.push_branches = match (a.push_branches.is_empty(), b.push_branches.is_empty()) {
+            (true, _) => b.push_branches.clone(),
+            (_, true) => a.push_branches.clone(),
+            _ => {
+                let common: Vec<String> = b
+                    .push_branches
+                    .iter()
+                    .filter(|x| a.push_branches.contains(x))
+                    .cloned()
+                    .collect();
+                if common.is_empty() {
+                    b.push_branches.clone()
+                } else {
+                    common
+                }
+            }
+        };
+        t.push_branches_ignore = a.push_branches_ignore.clone();
+        for x in &b.push_branches_ignore {
+            if !t.push_branches_ignore.contains(x) {
+                t.push_branches_ignore.push(x.clone());
+            }
+        }
+    }
+    t.other = a.other.intersection(&b.other).cloned().collect();
+    t
+}
+
+/// Removes the events `never` certainly covers.
+pub fn subtract(t: &mut Triggers, never: &Triggers) {
+    if never.push {
+        if never.push_branches.is_empty() && never.push_branches_ignore.is_empty() {
+            t.push = false;
+        } else {
+            for b in &never.push_branches {
+                if !t.push_branches_ignore.contains(b) {
+                    t.push_branches_ignore.push(b.clone());
+                }
+            }
+        }
+    }
+    t.tag &= !never.tag;
+    t.pull_request &= !never.pull_request;
+    t.schedule &= !never.schedule;
+    t.manual &= !never.manual;
+    t.release &= !never.release;
+}
+
 /// The branch a condition pins the ref to: `github.ref == 'refs/heads/main'`,
 /// `github.event.ref == 'refs/heads/main'`, `github.ref_name == 'main'` (written
 /// either way round). `compact` has no whitespace and single quotes only.
@@ -234,6 +309,9 @@ fn ref_equals(compact: &str) -> Option<String> {
 /// Glob-style branch filter match (`release/*`, `**`, `main`).
 pub fn branch_matches(pattern: &str, branch: &str) -> bool {
     let p = pattern.trim().trim_start_matches("refs/heads/");
+    if p == DEFAULT_BRANCH {
+        return DEFAULT_BRANCH_NAMES.contains(&branch) || branch == DEFAULT_BRANCH;
+    }
     if p == branch || p == "*" || p == "**" {
         return true;
     }
@@ -296,6 +374,9 @@ pub struct Step {
 pub struct Job {
     pub id: String,
     pub name: String,
+    /// The file the job is written in, when not the pipeline's own (a GitLab
+    /// `include: local:` file).
+    pub path: Option<String>,
     pub line: u32,
     /// A provider condition narrowing the pipeline's triggers.
     pub condition: Option<String>,
@@ -333,6 +414,24 @@ pub struct SharedRef {
     pub kind: &'static str,
     pub reference: String,
     pub line: u32,
+    /// The component lives in this repository.
+    pub local: bool,
+}
+
+impl SharedRef {
+    /// A reference whose locality shows in its form: `./x` is local; `owner/repo@ref`
+    /// and URLs are not.
+    pub fn new(kind: &'static str, reference: impl Into<String>, line: u32) -> Self {
+        let reference = reference.into();
+        let local =
+            reference.starts_with("./") || !reference.contains('@') && !reference.contains("://");
+        SharedRef {
+            kind,
+            reference,
+            line,
+            local,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -537,11 +636,7 @@ pub fn emit(pipelines: &[Pipeline], ctx: &Ctx) -> Vec<Fact> {
             _ => f,
         };
         for s in &p.shared {
-            let local = s.reference.starts_with("./")
-                || !s.reference.contains('@')
-                    && !s.reference.contains("://")
-                    && s.kind != "template"
-                    && s.kind != "orb";
+            let local = s.local;
             let f = Fact::new(
                 "ci.shared",
                 Location::at(&p.path, s.line),
@@ -634,9 +729,10 @@ pub fn emit(pipelines: &[Pipeline], ctx: &Ctx) -> Vec<Fact> {
             Some(reason) if f.excluded.is_none() => f.excluded(reason.clone()),
             _ => f,
         };
+        let job_path = j.path.clone().unwrap_or_else(|| p.path.clone());
         let mut jf = Fact::new(
             "ci.job",
-            Location::at(&p.path, j.line),
+            Location::at(&job_path, j.line),
             format!(
                 "job `{}` of {} on {}{}",
                 j.id,
@@ -658,7 +754,7 @@ pub fn emit(pipelines: &[Pipeline], ctx: &Ctx) -> Vec<Fact> {
         }
         facts.push(stamp(jf));
         for (step, matches) in &r.steps {
-            let step_path = step.path.clone().unwrap_or_else(|| p.path.clone());
+            let step_path = step.path.clone().unwrap_or_else(|| job_path.clone());
             let step_triggers = match &step.condition {
                 Some(c) => r.triggers.narrow(c),
                 None => r.triggers.clone(),

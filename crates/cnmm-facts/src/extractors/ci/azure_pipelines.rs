@@ -1,0 +1,528 @@
+//! Azure Pipelines: `azure-pipelines*.yml` and `.azure-pipelines/*.yml`, parsed into the
+//! normalised pipeline model: `trigger`/`pr`/`schedules`, stages, jobs and deployment
+//! jobs (whose `environment` holds approvals), `script`/`bash`/`pwsh` steps and
+//! `task:` references, `condition:` on the source branch or build reason, and local
+//! `template:` files followed (remote `@repo` templates recorded only).
+
+use super::{Job, Permissions, Pipeline, PipelineKind, SharedRef, Step, Triggers};
+use crate::extractors::{
+    file_name, parent_dir, yaml_diagnostic, Ctx, Extractor, FileInput, Output,
+};
+use crate::yaml::{self, Node};
+use cnmm_model::Diagnostic;
+
+pub struct AzurePipelines;
+
+const PROVIDER: &str = "azure-pipelines";
+
+/// Templates nest at most this deep (Azure's own limit is 100 files, 20 levels).
+const MAX_TEMPLATE_DEPTH: usize = 20;
+
+impl Extractor for AzurePipelines {
+    fn name(&self) -> &'static str {
+        PROVIDER
+    }
+
+    fn claims(&self, path: &str) -> bool {
+        let name = file_name(path);
+        let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
+        yaml && (name.starts_with("azure-pipelines") || parent_dir(path) == ".azure-pipelines")
+    }
+
+    fn extract(&self, input: &FileInput, ctx: &Ctx, out: &mut Output) {
+        let path = input.path();
+        let Some(doc) = parse(path, input.text, out) else {
+            return;
+        };
+        let is_template = ["trigger", "pr", "schedules", "resources", "name", "pool"]
+            .iter()
+            .all(|k| doc.get(k).is_none())
+            && doc.get("parameters").is_some();
+        if is_template {
+            // Read where it is used.
+            return;
+        }
+        let mut r = Reader {
+            ctx,
+            shared: Vec::new(),
+            jobs: Vec::new(),
+            stage_index: 0,
+        };
+        let triggers = pipeline_triggers(&doc);
+        let triggers_line = ["trigger", "pr", "schedules"]
+            .iter()
+            .find_map(|k| doc.entry(k).map(|(k, _)| k.line))
+            .unwrap_or(1);
+        if let Some((k, e)) = doc.entry("extends") {
+            if let Some(t) = e.get("template").and_then(Node::as_str) {
+                r.template_ref(path, t, k.line);
+            }
+        }
+        r.container(path, &doc, &triggers, None, 0, out);
+        let mut p = Pipeline {
+            provider: PROVIDER,
+            path: path.to_string(),
+            name: doc
+                .get("name")
+                .and_then(Node::as_str)
+                .unwrap_or(path)
+                .to_string(),
+            kind: PipelineKind::Pipeline,
+            triggers,
+            triggers_line,
+            permissions: Permissions::Undeclared,
+            jobs: r.jobs,
+            shared: r.shared,
+            excluded: None,
+        };
+        p.excluded = input.file.excluded.clone();
+        out.pipelines.push(p);
+    }
+}
+
+fn parse(path: &str, text: &str, out: &mut Output) -> Option<Node> {
+    let parsed = yaml::parse(text, yaml::Limits::default());
+    if let Some(err) = &parsed.error {
+        out.diagnostics.push(yaml_diagnostic(path, err));
+    }
+    let doc = parsed.documents.into_iter().next()?;
+    if !doc.is_map() {
+        if !doc.is_null() {
+            out.diagnostics.push(Diagnostic::error(
+                path,
+                Some(doc.line.max(1)),
+                "an Azure Pipelines file must be a YAML mapping; the file was skipped",
+            ));
+        }
+        return None;
+    }
+    Some(doc)
+}
+
+/// `trigger` absent means every branch; `none` means no CI trigger. `pr` likewise.
+fn pipeline_triggers(doc: &Node) -> Triggers {
+    let mut t = Triggers::default();
+    match doc.get("trigger") {
+        None => t.push = true,
+        Some(n) if n.as_str() == Some("none") => {}
+        Some(n) if n.is_map() => {
+            if let Some(b) = n.get("branches") {
+                t.push = true;
+                t.push_branches = b.get("include").map(Node::str_list).unwrap_or_default();
+                t.push_branches_ignore = b.get("exclude").map(Node::str_list).unwrap_or_default();
+            }
+            if n.path(&["tags", "include"]).is_some() {
+                t.tag = true;
+            }
+            if n.get("branches").is_none() && n.get("tags").is_none() {
+                t.push = true;
+            }
+        }
+        Some(n) => {
+            t.push = true;
+            t.push_branches = n.str_list();
+        }
+    }
+    t.pull_request = !matches!(doc.get("pr").and_then(Node::as_str), Some("none"));
+    t.schedule = doc.get("schedules").is_some_and(|s| !s.as_seq().is_empty());
+    t
+}
+
+/// Narrows by a `condition:` on the source branch or the build reason.
+fn narrow(t: &Triggers, condition: &str) -> Triggers {
+    let c: String = condition
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .replace('"', "'")
+        .to_ascii_lowercase();
+    if c.contains("or(") {
+        return t.clone();
+    }
+    let mut n = t.clone();
+    for var in [
+        "variables['build.sourcebranch']",
+        "variables.build.sourcebranch",
+    ] {
+        if let Some(i) = c.find(&format!("eq({var},'refs/heads/")) {
+            let rest = &c[i + format!("eq({var},'refs/heads/").len()..];
+            if let Some(end) = rest.find('\'') {
+                let branch = condition_case(condition, &rest[..end]);
+                n = Triggers {
+                    push: t.push,
+                    push_branches: vec![branch],
+                    schedule: t.schedule,
+                    manual: t.manual,
+                    ..Default::default()
+                };
+            }
+        }
+        if c.contains(&format!("startswith({var},'refs/tags/")) {
+            n = Triggers {
+                tag: true,
+                ..Default::default()
+            };
+        }
+    }
+    for (reason, set) in [
+        ("pullrequest", 0),
+        ("schedule", 1),
+        ("manual", 2),
+        ("individualci", 3),
+        ("batchedci", 3),
+    ] {
+        let var = "variables['build.reason']";
+        if c.contains(&format!("eq({var},'{reason}')")) {
+            let keep = n.clone();
+            n = Triggers::default();
+            match set {
+                0 => n.pull_request = keep.pull_request,
+                1 => n.schedule = keep.schedule,
+                2 => n.manual = true,
+                _ => {
+                    n.push = keep.push;
+                    n.push_branches = keep.push_branches;
+                    n.tag = keep.tag;
+                }
+            }
+        }
+        if c.contains(&format!("ne({var},'{reason}')")) {
+            match set {
+                0 => n.pull_request = false,
+                1 => n.schedule = false,
+                2 => n.manual = false,
+                _ => {}
+            }
+        }
+    }
+    n
+}
+
+/// The branch name as written (conditions were lower-cased to be matched).
+fn condition_case(original: &str, lower: &str) -> String {
+    let o: String = original.chars().filter(|c| !c.is_whitespace()).collect();
+    o.to_ascii_lowercase()
+        .find(lower)
+        .map(|i| o[i..i + lower.len()].to_string())
+        .unwrap_or_else(|| lower.to_string())
+}
+
+struct Reader<'a, 'c> {
+    ctx: &'a Ctx<'c>,
+    shared: Vec<SharedRef>,
+    jobs: Vec<Job>,
+    stage_index: usize,
+}
+
+impl Reader<'_, '_> {
+    /// Records a template reference; returns the local template's document when it can
+    /// be read.
+    fn template_ref(&mut self, from: &str, reference: &str, line: u32) -> Option<String> {
+        let remote = reference.contains('@');
+        self.shared.push(SharedRef {
+            kind: "template",
+            reference: reference.to_string(),
+            line,
+            local: !remote,
+        });
+        if remote || reference.contains("${{") {
+            return None;
+        }
+        let target = if let Some(abs) = reference.strip_prefix('/') {
+            abs.to_string()
+        } else {
+            let dir = parent_dir(from);
+            if dir.is_empty() {
+                reference.to_string()
+            } else {
+                format!("{dir}/{reference}")
+            }
+        };
+        Some(normalise(&target))
+    }
+
+    fn read_template(
+        &mut self,
+        target: &str,
+        from: &str,
+        line: u32,
+        out: &mut Output,
+    ) -> Option<Node> {
+        let Some(file) = self.ctx.inventory.get(target) else {
+            out.diagnostics.push(Diagnostic::warning(
+                from,
+                Some(line),
+                format!("template `{target}` does not exist in the repository"),
+            ));
+            return None;
+        };
+        match self.ctx.reader.read_text(file) {
+            Ok(text) => parse(target, &text, out),
+            Err(e) => {
+                out.diagnostics.push(Diagnostic::warning(
+                    from,
+                    Some(line),
+                    format!("template `{target}` not read: {e}"),
+                ));
+                None
+            }
+        }
+    }
+
+    /// A node holding `stages`, `jobs` or `steps` (the pipeline or a template).
+    fn container(
+        &mut self,
+        path: &str,
+        n: &Node,
+        within: &Triggers,
+        stage: Option<(String, usize)>,
+        depth: usize,
+        out: &mut Output,
+    ) {
+        if depth > MAX_TEMPLATE_DEPTH {
+            out.diagnostics.push(Diagnostic::error(
+                path,
+                Some(n.line.max(1)),
+                format!("templates nested deeper than {MAX_TEMPLATE_DEPTH}; not followed"),
+            ));
+            return;
+        }
+        for s in n.get("stages").map(Node::as_seq).unwrap_or(&[]) {
+            if let Some(t) = s.get("template").and_then(Node::as_str) {
+                if let Some(target) = self.template_ref(path, t, s.line) {
+                    if let Some(doc) = self.read_template(&target, path, s.line, out) {
+                        self.container(&target, &doc, within, None, depth + 1, out);
+                    }
+                }
+                continue;
+            }
+            let name = s
+                .get("stage")
+                .and_then(Node::as_str)
+                .unwrap_or("stage")
+                .to_string();
+            let t = match s.get("condition").and_then(Node::as_str) {
+                Some(c) => narrow(within, c),
+                None => within.clone(),
+            };
+            let idx = self.stage_index;
+            self.stage_index += 1;
+            self.container(path, s, &t, Some((name, idx)), depth, out);
+        }
+        for j in n.get("jobs").map(Node::as_seq).unwrap_or(&[]) {
+            if let Some(t) = j.get("template").and_then(Node::as_str) {
+                if let Some(target) = self.template_ref(path, t, j.line) {
+                    if let Some(doc) = self.read_template(&target, path, j.line, out) {
+                        self.container(&target, &doc, within, stage.clone(), depth + 1, out);
+                    }
+                }
+                continue;
+            }
+            self.job(path, j, within, stage.clone(), depth, out);
+        }
+        if n.get("steps").is_some() && n.get("job").is_none() && n.get("deployment").is_none() {
+            // A pipeline of steps only is one implicit job.
+            let mut job = Job {
+                id: "(steps)".into(),
+                name: "(steps)".into(),
+                path: Some(path.to_string()),
+                line: n.entry("steps").map_or(1, |(k, _)| k.line),
+                triggers: Some(within.clone()),
+                stage: stage.clone(),
+                ..Default::default()
+            };
+            let mut steps = Vec::new();
+            self.steps(
+                path,
+                n.get("steps").unwrap_or(Node::empty()),
+                &mut steps,
+                depth,
+                out,
+            );
+            job.steps = steps;
+            self.jobs.push(job);
+        }
+    }
+
+    fn job(
+        &mut self,
+        path: &str,
+        j: &Node,
+        within: &Triggers,
+        stage: Option<(String, usize)>,
+        depth: usize,
+        out: &mut Output,
+    ) {
+        let (id, deployment) = match (j.get("job"), j.get("deployment")) {
+            (Some(n), _) => (n.as_str().unwrap_or("job").to_string(), false),
+            (None, Some(n)) => (n.as_str().unwrap_or("deployment").to_string(), true),
+            _ => return,
+        };
+        let triggers = match j.get("condition").and_then(Node::as_str) {
+            Some(c) => narrow(within, c),
+            None => within.clone(),
+        };
+        let environment = j.get("environment").and_then(|e| {
+            e.as_str()
+                .or_else(|| e.get("name").and_then(Node::as_str))
+                .map(str::to_string)
+        });
+        let id = match &stage {
+            Some((s, _)) => format!("{s}/{id}"),
+            None => id,
+        };
+        let mut job = Job {
+            id: id.clone(),
+            name: id,
+            path: Some(path.to_string()),
+            line: j.line,
+            triggers: Some(triggers),
+            needs: j.get("dependsOn").map(Node::str_list).unwrap_or_default(),
+            stage,
+            environment,
+            image: j.get("container").and_then(|c| {
+                c.as_str()
+                    .or_else(|| c.get("image").and_then(Node::as_str))
+                    .map(str::to_string)
+            }),
+            ..Default::default()
+        };
+        let mut steps = Vec::new();
+        if deployment {
+            // strategy: runOnce|rolling|canary: deploy: steps
+            if let Some(strategy) = j.get("strategy") {
+                for (_, _, kind) in strategy.entries() {
+                    for (_, _, phase) in kind.entries() {
+                        if let Some(s) = phase.get("steps") {
+                            self.steps(path, s, &mut steps, depth, out);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(s) = j.get("steps") {
+            self.steps(path, s, &mut steps, depth, out);
+        }
+        job.steps = steps;
+        self.jobs.push(job);
+    }
+
+    fn steps(
+        &mut self,
+        path: &str,
+        list: &Node,
+        out_steps: &mut Vec<Step>,
+        depth: usize,
+        out: &mut Output,
+    ) {
+        for s in list.as_seq() {
+            if let Some(t) = s.get("template").and_then(Node::as_str) {
+                if depth >= MAX_TEMPLATE_DEPTH {
+                    continue;
+                }
+                if let Some(target) = self.template_ref(path, t, s.line) {
+                    if let Some(doc) = self.read_template(&target, path, s.line, out) {
+                        let inner = doc.get("steps").unwrap_or(Node::empty()).clone();
+                        let before = out_steps.len();
+                        self.steps(&target, &inner, out_steps, depth + 1, out);
+                        for st in &mut out_steps[before..] {
+                            if st.path.is_none() {
+                                st.path = Some(target.clone());
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
+            let condition = s
+                .get("condition")
+                .and_then(Node::as_str)
+                .map(str::to_string);
+            for key in ["script", "bash", "pwsh", "powershell"] {
+                if let Some(v) = s.get(key) {
+                    if let Some(text) = v.as_str() {
+                        out_steps.push(Step {
+                            name: s
+                                .get("displayName")
+                                .and_then(Node::as_str)
+                                .map(str::to_string),
+                            line: s.line,
+                            run: Some((text.to_string(), v.text_line())),
+                            condition: condition.clone(),
+                            ..Default::default()
+                        });
+                    }
+                }
+            }
+            if let Some(task) = s.get("task").and_then(Node::as_str) {
+                let with = s
+                    .get("inputs")
+                    .map(|i| {
+                        i.entries()
+                            .filter_map(|(k, _, v)| {
+                                v.as_str().map(|x| (k.to_string(), x.to_string()))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                out_steps.push(Step {
+                    name: s
+                        .get("displayName")
+                        .and_then(Node::as_str)
+                        .map(str::to_string),
+                    line: s.line,
+                    uses: Some(task.to_string()),
+                    with,
+                    condition: condition.clone(),
+                    ..Default::default()
+                });
+            }
+        }
+    }
+}
+
+/// `a/b/../c.yml` → `a/c.yml`.
+fn normalise(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for p in path.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            x => parts.push(x),
+        }
+    }
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conditions_narrow() {
+        let t = Triggers {
+            push: true,
+            pull_request: true,
+            tag: true,
+            ..Default::default()
+        };
+        let n = narrow(
+            &t,
+            "and(succeeded(), eq(variables['Build.SourceBranch'], 'refs/heads/main'))",
+        );
+        assert!(n.push && n.default_branch() && !n.pull_request && !n.tag);
+        let n = narrow(
+            &t,
+            "startsWith(variables['Build.SourceBranch'], 'refs/tags/')",
+        );
+        assert!(n.tag && !n.push);
+        let n = narrow(&t, "ne(variables['Build.Reason'], 'PullRequest')");
+        assert!(n.push && !n.pull_request);
+        assert_eq!(
+            normalise("ci/templates/../steps/build.yml"),
+            "ci/steps/build.yml"
+        );
+    }
+}

@@ -1,0 +1,379 @@
+//! CircleCI: `.circleci/config.yml`, parsed into the normalised pipeline model.
+//!
+//! A workflow's job entries are the jobs that run: each takes its steps from `jobs:`
+//! (local) or from an orb (`orb/job`, recorded as a step reference). Workflow `filters`
+//! and `triggers: schedule` give the triggers; a job that `requires` an approval job
+//! waits for a person. Orb commands in steps are step references (`orb/command`, with
+//! the orb's registry name) matched against the catalog.
+
+use super::{Job, Permissions, Pipeline, PipelineKind, SharedRef, Step, Triggers};
+use crate::extractors::{yaml_diagnostic, Ctx, Extractor, FileInput, Output};
+use crate::yaml::{self, Node, Value};
+use cnmm_model::Diagnostic;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+pub struct CircleCi;
+
+const PROVIDER: &str = "circleci";
+
+/// Steps built into CircleCI, never orb or command references.
+const BUILTIN_STEPS: &[&str] = &[
+    "checkout",
+    "setup_remote_docker",
+    "save_cache",
+    "restore_cache",
+    "store_artifacts",
+    "store_test_results",
+    "persist_to_workspace",
+    "attach_workspace",
+    "add_ssh_keys",
+    "when",
+    "unless",
+    "deploy",
+];
+
+/// Local `commands:` expand into the steps that use them, this deep at most.
+const MAX_COMMAND_DEPTH: usize = 4;
+
+impl Extractor for CircleCi {
+    fn name(&self) -> &'static str {
+        PROVIDER
+    }
+
+    fn claims(&self, path: &str) -> bool {
+        path == ".circleci/config.yml" || path == ".circleci/config.yaml"
+    }
+
+    fn extract(&self, input: &FileInput, _ctx: &Ctx, out: &mut Output) {
+        let path = input.path();
+        let parsed = yaml::parse(input.text, yaml::Limits::default());
+        if let Some(err) = &parsed.error {
+            out.diagnostics.push(yaml_diagnostic(path, err));
+        }
+        let Some(doc) = parsed.documents.into_iter().next() else {
+            return;
+        };
+        if !doc.is_map() {
+            out.diagnostics.push(Diagnostic::error(
+                path,
+                Some(doc.line.max(1)),
+                "a CircleCI configuration must be a YAML mapping; the file was skipped",
+            ));
+            return;
+        }
+        let mut p = config(path, &doc, out);
+        p.excluded = input.file.excluded.clone();
+        out.pipelines.push(p);
+    }
+}
+
+fn config(path: &str, doc: &Node, out: &mut Output) -> Pipeline {
+    // Orb aliases → registry names without version (`circleci/docker`), and versions.
+    let mut orbs: HashMap<String, (String, Option<String>)> = HashMap::new();
+    let mut shared = Vec::new();
+    for (alias, key, v) in doc.get("orbs").unwrap_or(Node::empty()).entries() {
+        match v.as_str() {
+            Some(r) => {
+                let (name, ver) = match r.split_once('@') {
+                    Some((n, v)) => (n.to_string(), Some(v.to_string())),
+                    None => (r.to_string(), None),
+                };
+                orbs.insert(alias.to_string(), (name, ver));
+                shared.push(SharedRef {
+                    kind: "orb",
+                    reference: r.to_string(),
+                    line: key.line,
+                    local: false,
+                });
+            }
+            None => shared.push(SharedRef {
+                kind: "orb",
+                reference: format!("inline:{alias}"),
+                line: key.line,
+                local: true,
+            }),
+        }
+    }
+    let empty = Node::null(0);
+    let job_defs = doc.get("jobs").unwrap_or(&empty);
+    let commands = doc.get("commands").unwrap_or(&empty);
+    let defs = Defs {
+        orbs: &orbs,
+        commands,
+    };
+
+    let mut jobs = Vec::new();
+    let mut triggers_all = Triggers::default();
+    let mut triggers_line = 1;
+    let workflows = doc.get("workflows");
+    for (wname, wkey, wf) in workflows.unwrap_or(Node::empty()).entries() {
+        if !wf.is_map() {
+            continue;
+        }
+        if triggers_line == 1 {
+            triggers_line = wkey.line;
+        }
+        let scheduled = wf
+            .get("triggers")
+            .map(Node::as_seq)
+            .unwrap_or(&[])
+            .iter()
+            .any(|t| t.get("schedule").is_some());
+        let mut approvals: BTreeSet<String> = BTreeSet::new();
+        let mut entries: Vec<(String, String, u32, &Node)> = Vec::new();
+        for e in wf.get("jobs").map(Node::as_seq).unwrap_or(&[]) {
+            let (job_ref, cfg) = match &e.value {
+                Value::Scalar(s, _) => (s.clone(), Node::empty()),
+                Value::Map(m) if m.len() == 1 => match m[0].0.as_str() {
+                    Some(k) => (k.to_string(), &m[0].1),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            let id = cfg
+                .get("name")
+                .and_then(Node::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| job_ref.clone());
+            if cfg.get("type").and_then(Node::as_str) == Some("approval") {
+                approvals.insert(id.clone());
+            }
+            entries.push((id, job_ref, e.line, cfg));
+        }
+        for (id, job_ref, line, cfg) in entries {
+            let triggers = workflow_triggers(cfg.get("filters"), scheduled);
+            triggers_all.union(&triggers);
+            let needs = cfg.get("requires").map(Node::str_list).unwrap_or_default();
+            let mut job = Job {
+                id: format!("{wname}/{id}"),
+                name: id.clone(),
+                line,
+                triggers: Some(triggers),
+                needs: needs.iter().map(|n| format!("{wname}/{n}")).collect(),
+                ..Default::default()
+            };
+            if approvals.contains(&id) {
+                job.manual_gate = Some("type: approval".into());
+            } else if let Some(gate) = needs.iter().find(|n| approvals.contains(*n)) {
+                job.manual_gate = Some(format!("requires approval job `{gate}`"));
+            }
+            if cfg.get("context").is_some() {
+                job.credentials.insert("secret".into());
+            }
+            if let Some((k, def)) = job_defs.entry(&job_ref) {
+                job.line = k.line;
+                job.image = def
+                    .get("docker")
+                    .and_then(|d| d.as_seq().first())
+                    .and_then(|i| i.get("image"))
+                    .and_then(Node::as_str)
+                    .map(str::to_string);
+                for s in def.get("steps").map(Node::as_seq).unwrap_or(&[]) {
+                    defs.step(s, &mut job.steps, 0);
+                }
+                let mut texts = Vec::new();
+                collect_strings(def, &mut texts, 0);
+                if texts.iter().any(|t| t.contains("CIRCLE_OIDC_TOKEN")) {
+                    job.credentials.insert("oidc".into());
+                }
+            } else if let Some(uses) = defs.orb_ref(&job_ref) {
+                job.steps.push(Step {
+                    line,
+                    uses: Some(uses),
+                    with: string_params(cfg),
+                    ..Default::default()
+                });
+            } else if !approvals.contains(&id) {
+                out.diagnostics.push(Diagnostic::warning(
+                    path,
+                    Some(line),
+                    format!("workflow `{wname}` runs job `{job_ref}`, which is neither defined nor from an orb"),
+                ));
+            }
+            jobs.push(job);
+        }
+    }
+    if workflows.is_none() {
+        out.diagnostics.push(Diagnostic::warning(
+            path,
+            Some(1),
+            "no `workflows:`; CircleCI runs only a job named `build` then",
+        ));
+    }
+    Pipeline {
+        provider: PROVIDER,
+        path: path.to_string(),
+        name: path.to_string(),
+        kind: PipelineKind::Pipeline,
+        triggers: triggers_all,
+        triggers_line,
+        permissions: Permissions::Undeclared,
+        jobs,
+        shared,
+        excluded: None,
+    }
+}
+
+/// Pushes to every branch (pull requests build their branch) unless `filters` narrow
+/// them; tags only when `filters.tags` asks; schedules only through `triggers`.
+fn workflow_triggers(filters: Option<&Node>, scheduled: bool) -> Triggers {
+    if scheduled {
+        return Triggers {
+            schedule: true,
+            ..Default::default()
+        };
+    }
+    let mut t = Triggers {
+        push: true,
+        pull_request: true,
+        ..Default::default()
+    };
+    let Some(f) = filters else { return t };
+    // The expression form: `filters: pipeline.git.branch == "main"`.
+    if let Some(expr) = f.as_str() {
+        let c: String = expr
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .replace('\'', "\"");
+        if !c.contains("||") {
+            if let Some(rest) = after(&c, "pipeline.git.branch==\"") {
+                if let Some(end) = rest.find('"') {
+                    t.push_branches = vec![rest[..end].to_string()];
+                    t.pull_request = false;
+                }
+            } else if let Some(rest) = after(&c, "pipeline.git.branch!=\"") {
+                if let Some(end) = rest.find('"') {
+                    t.push_branches_ignore = vec![rest[..end].to_string()];
+                }
+            }
+            if c.contains("pipeline.git.tag") && !c.contains("pipeline.git.tag==\"\"") {
+                t.tag = true;
+                if !c.contains("pipeline.git.branch") {
+                    t.push = false;
+                    t.pull_request = false;
+                }
+            }
+        }
+        return t;
+    }
+    if let Some(b) = f.get("branches") {
+        let only = b.get("only").map(Node::str_list).unwrap_or_default();
+        let ignore = b.get("ignore").map(Node::str_list).unwrap_or_default();
+        if ignore.iter().any(|x| x == "/.*/" || x == "/.+/") {
+            t.push = false;
+            t.pull_request = false;
+        } else {
+            if !only.is_empty() {
+                t.pull_request = false;
+            }
+            t.push_branches = only;
+            t.push_branches_ignore = ignore;
+        }
+    }
+    if let Some(tags) = f.get("tags") {
+        t.tag = tags.get("only").is_some();
+    }
+    t
+}
+
+/// The text after the first `pattern` in `c`.
+fn after<'c>(c: &'c str, pattern: &str) -> Option<&'c str> {
+    c.find(pattern).map(|i| &c[i + pattern.len()..])
+}
+
+struct Defs<'a> {
+    orbs: &'a HashMap<String, (String, Option<String>)>,
+    commands: &'a Node,
+}
+
+impl Defs<'_> {
+    /// `docker/publish` → `circleci/docker/publish@2.5.0` when `docker` is an orb alias.
+    fn orb_ref(&self, name: &str) -> Option<String> {
+        let (alias, rest) = name.split_once('/')?;
+        let (orb, ver) = self.orbs.get(alias)?;
+        Some(match ver {
+            Some(v) => format!("{orb}/{rest}@{v}"),
+            None => format!("{orb}/{rest}"),
+        })
+    }
+
+    fn step(&self, s: &Node, out: &mut Vec<Step>, depth: usize) {
+        let (name, cfg) = match &s.value {
+            Value::Scalar(n, _) => (n.as_str(), Node::empty()),
+            Value::Map(m) if !m.is_empty() => match m[0].0.as_str() {
+                Some(k) => (k, &m[0].1),
+                None => return,
+            },
+            _ => return,
+        };
+        if name == "run" {
+            let cmd = if cfg.is_map() {
+                cfg.get("command")
+            } else {
+                Some(cfg)
+            };
+            if let Some(c) = cmd.filter(|c| c.as_str().is_some()) {
+                out.push(Step {
+                    name: cfg.get("name").and_then(Node::as_str).map(str::to_string),
+                    line: s.line,
+                    run: c.as_str().map(|t| (t.to_string(), c.text_line())),
+                    ..Default::default()
+                });
+            }
+            return;
+        }
+        if BUILTIN_STEPS.contains(&name) {
+            if name == "when" || name == "unless" {
+                for inner in cfg.get("steps").map(Node::as_seq).unwrap_or(&[]) {
+                    self.step(inner, out, depth + 1);
+                }
+            }
+            return;
+        }
+        if let Some(uses) = self.orb_ref(name) {
+            out.push(Step {
+                line: s.line,
+                uses: Some(uses),
+                with: string_params(cfg),
+                ..Default::default()
+            });
+            // Orb commands such as `go/with-cache` run the steps they are given.
+            if depth < MAX_COMMAND_DEPTH {
+                for inner in cfg.get("steps").map(Node::as_seq).unwrap_or(&[]) {
+                    self.step(inner, out, depth + 1);
+                }
+            }
+            return;
+        }
+        if depth < MAX_COMMAND_DEPTH {
+            if let Some(cmd) = self.commands.get(name) {
+                for inner in cmd.get("steps").map(Node::as_seq).unwrap_or(&[]) {
+                    self.step(inner, out, depth + 1);
+                }
+            }
+        }
+    }
+}
+
+fn string_params(cfg: &Node) -> BTreeMap<String, String> {
+    cfg.entries()
+        .filter_map(|(k, _, v)| v.as_str().map(|x| (k.to_string(), x.to_string())))
+        .collect()
+}
+
+fn collect_strings(n: &Node, out: &mut Vec<String>, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    match &n.value {
+        Value::Scalar(s, _) => out.push(s.clone()),
+        Value::Seq(items) => items
+            .iter()
+            .for_each(|i| collect_strings(i, out, depth + 1)),
+        Value::Map(es) => es
+            .iter()
+            .for_each(|(_, v)| collect_strings(v, out, depth + 1)),
+        Value::Null => {}
+    }
+}

@@ -1,0 +1,142 @@
+//! Google Cloud Build: `cloudbuild*.yaml`/`.yml`, parsed into the normalised pipeline
+//! model. Each step runs a builder image: with `entrypoint`, the command is the
+//! entrypoint and its `args`; a `gcr.io/cloud-builders/<tool>` builder's entrypoint is
+//! `<tool>`; a `script` is a shell script. Images listed under `images:` are pushed by
+//! Cloud Build after the steps, which is read as a `docker push` of each.
+//!
+//! Triggers are configured in Google Cloud, not in the file, so a build config says
+//! nothing about when it runs: its triggers are reported as `gcp-trigger`, which counts
+//! as neither automatic nor manual. A publish or deploy still counts where a rule does
+//! not ask how it is triggered.
+
+use super::{Job, Permissions, Pipeline, PipelineKind, Step, Triggers};
+use crate::extractors::{file_name, yaml_diagnostic, Ctx, Extractor, FileInput, Output};
+use crate::yaml::{self, Node};
+use cnmm_model::Diagnostic;
+
+pub struct CloudBuild;
+
+const PROVIDER: &str = "cloud-build";
+
+const BUILDER_PREFIXES: &[&str] = &["gcr.io/cloud-builders/", "gcr.io/google.com/cloudsdktool/"];
+
+impl Extractor for CloudBuild {
+    fn name(&self) -> &'static str {
+        PROVIDER
+    }
+
+    fn claims(&self, path: &str) -> bool {
+        let name = file_name(path);
+        name.starts_with("cloudbuild") && (name.ends_with(".yaml") || name.ends_with(".yml"))
+    }
+
+    fn extract(&self, input: &FileInput, _ctx: &Ctx, out: &mut Output) {
+        let path = input.path();
+        let parsed = yaml::parse(input.text, yaml::Limits::default());
+        if let Some(err) = &parsed.error {
+            out.diagnostics.push(yaml_diagnostic(path, err));
+        }
+        let Some(doc) = parsed.documents.into_iter().next() else {
+            return;
+        };
+        let Some((sk, steps)) = doc.entry("steps") else {
+            if doc.is_map() {
+                out.diagnostics.push(Diagnostic::warning(
+                    path,
+                    Some(1),
+                    "no `steps:`; not a Cloud Build config",
+                ));
+            }
+            return;
+        };
+        let triggers = Triggers {
+            other: ["gcp-trigger".to_string()].into(),
+            ..Default::default()
+        };
+        let mut job = Job {
+            id: "build".into(),
+            name: "build".into(),
+            line: sk.line,
+            triggers: Some(triggers.clone()),
+            ..Default::default()
+        };
+        for s in steps.as_seq() {
+            let Some(image) = s.get("name").and_then(Node::as_str) else {
+                continue;
+            };
+            let args: Vec<String> = s.get("args").map(Node::str_list).unwrap_or_default();
+            let entry = s
+                .get("entrypoint")
+                .and_then(Node::as_str)
+                .map(str::to_string)
+                .or_else(|| {
+                    BUILDER_PREFIXES.iter().find_map(|p| {
+                        image
+                            .strip_prefix(p)
+                            .map(|rest| rest.split([':', '@']).next().unwrap_or(rest).to_string())
+                    })
+                });
+            let run = if let Some(script) = s.get("script") {
+                script.as_str().map(|t| (t.to_string(), script.text_line()))
+            } else if let Some(e) = entry {
+                let arg_nodes = s.get("args").map(Node::as_seq).unwrap_or(&[]);
+                let line = arg_nodes.first().map_or(s.line, |a| a.line);
+                // `bash -c '<script>'` runs the script.
+                if (e == "bash" || e == "sh") && args.first().map(String::as_str) == Some("-c") {
+                    arg_nodes
+                        .get(1)
+                        .and_then(|n| n.as_str().map(|x| (x.to_string(), n.text_line())))
+                } else {
+                    let mut words = vec![e];
+                    words.extend(args.iter().map(|a| shell_quote(a)));
+                    Some((words.join(" "), line))
+                }
+            } else {
+                None
+            };
+            job.steps.push(Step {
+                name: s.get("id").and_then(Node::as_str).map(str::to_string),
+                line: s.line,
+                image: Some(image.to_string()),
+                run,
+                ..Default::default()
+            });
+            if s.get("secretEnv").is_some() {
+                job.credentials.insert("secret".into());
+            }
+        }
+        for img in doc.get("images").map(Node::as_seq).unwrap_or(&[]) {
+            if let Some(name) = img.as_str() {
+                job.steps.push(Step {
+                    name: Some("images".into()),
+                    line: img.line,
+                    run: Some((format!("docker push {}", shell_quote(name)), img.line)),
+                    ..Default::default()
+                });
+            }
+        }
+        let mut p = Pipeline {
+            provider: PROVIDER,
+            path: path.to_string(),
+            name: path.to_string(),
+            kind: PipelineKind::Pipeline,
+            triggers,
+            triggers_line: 1,
+            permissions: Permissions::Undeclared,
+            jobs: vec![job],
+            shared: Vec::new(),
+            excluded: None,
+        };
+        p.excluded = input.file.excluded.clone();
+        out.pipelines.push(p);
+    }
+}
+
+/// Quotes an argument for the shell splitter when it holds spaces or quotes.
+fn shell_quote(a: &str) -> String {
+    if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"\\;&|<>()$`".contains(c)) {
+        format!("'{}'", a.replace('\'', "'\\''"))
+    } else {
+        a.to_string()
+    }
+}
