@@ -714,11 +714,10 @@ pub fn emit(pipelines: &[Pipeline], ctx: &Ctx) -> Vec<Fact> {
     }
 
     // Gates and test ordering along `needs` and stages, within each pipeline.
-    let n = resolved.len();
-    for i in 0..n {
-        let (gated, tested) = upstream(&resolved, i);
-        resolved[i].gated_path = gated;
-        resolved[i].after_tests = tested;
+    let upstream = upstream_all(&resolved);
+    for (r, (gated, tested)) in resolved.iter_mut().zip(upstream) {
+        r.gated_path = gated;
+        r.after_tests = tested;
     }
 
     for r in &resolved {
@@ -991,50 +990,79 @@ fn dedup_matches(ms: &mut Vec<ToolMatch>) {
     ms.retain(|m| m.excluded.is_none() || !run.contains(&m.tool));
 }
 
-/// Whether job `i`, through the jobs it needs (or earlier stages), waits for a person or
-/// comes after tests.
-fn upstream(all: &[Resolved], i: usize) -> (bool, bool) {
-    let me = &all[i];
-    let same: Vec<usize> = (0..all.len())
-        .filter(|&k| all[k].pipeline.path == me.pipeline.path)
-        .collect();
-    let mut gated = me.job.manual_gate.is_some() || me.steps.iter().any(|(s, _)| s.manual_gate);
-    let mut tested = false;
-    let mut seen: BTreeSet<usize> = BTreeSet::new();
-    let mut stack = vec![i];
-    while let Some(k) = stack.pop() {
-        if !seen.insert(k) {
-            continue;
-        }
-        let cur = &all[k];
-        let mut preds: Vec<usize> = Vec::new();
-        if cur.job.needs.is_empty() {
-            if let Some((_, idx)) = &cur.job.stage {
-                preds.extend(
-                    same.iter()
-                        .copied()
-                        .filter(|&o| all[o].job.stage.as_ref().is_some_and(|(_, oi)| oi < idx)),
-                );
+/// For every job: whether it, or a job it depends on (its `needs`, or every job of an
+/// earlier stage when it has no `needs`), waits for a person; and whether a job it
+/// depends on runs tests. One memoised walk per pipeline, so large pipelines cost
+/// O(jobs + edges).
+fn upstream_all(all: &[Resolved]) -> Vec<(bool, bool)> {
+    let own_gate = |k: usize| {
+        all[k].job.manual_gate.is_some() || all[k].steps.iter().any(|(s, _)| s.manual_gate)
+    };
+    let mut result: Vec<Option<(bool, bool)>> = vec![None; all.len()];
+    let mut in_progress = vec![false; all.len()];
+    let mut by_pipeline: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (k, r) in all.iter().enumerate() {
+        by_pipeline
+            .entry(r.pipeline.path.as_str())
+            .or_default()
+            .push(k);
+    }
+    for jobs in by_pipeline.values() {
+        let by_id: HashMap<&str, usize> =
+            jobs.iter().map(|&k| (all[k].job.id.as_str(), k)).collect();
+        let preds = |k: usize| -> Vec<usize> {
+            let j = &all[k].job;
+            if !j.needs.is_empty() {
+                return j
+                    .needs
+                    .iter()
+                    .filter_map(|n| by_id.get(n.as_str()).copied())
+                    .collect();
             }
-        } else {
-            preds.extend(
-                same.iter()
+            match &j.stage {
+                Some((_, s)) => jobs
+                    .iter()
                     .copied()
-                    .filter(|&o| cur.job.needs.contains(&all[o].job.id)),
-            );
-        }
-        for o in preds {
-            let oj = &all[o];
-            if oj.categories.contains("test") {
-                tested = true;
+                    .filter(|&o| all[o].job.stage.as_ref().is_some_and(|(_, oi)| oi < s))
+                    .collect(),
+                None => Vec::new(),
             }
-            if oj.job.manual_gate.is_some() || oj.steps.iter().any(|(s, _)| s.manual_gate) {
-                gated = true;
+        };
+        for &start in jobs {
+            let mut stack = vec![(start, false)];
+            while let Some((k, expanded)) = stack.pop() {
+                if result[k].is_some() {
+                    continue;
+                }
+                if !expanded {
+                    if in_progress[k] {
+                        // A dependency cycle: stop here with the job's own gate.
+                        result[k] = Some((own_gate(k), false));
+                        continue;
+                    }
+                    in_progress[k] = true;
+                    stack.push((k, true));
+                    stack.extend(
+                        preds(k)
+                            .into_iter()
+                            .filter(|&p| result[p].is_none())
+                            .map(|p| (p, false)),
+                    );
+                    continue;
+                }
+                let mut gated = own_gate(k);
+                let mut tested = false;
+                for p in preds(k) {
+                    if let Some((pg, pt)) = result[p] {
+                        gated |= pg;
+                        tested |= pt || all[p].categories.contains("test");
+                    }
+                }
+                result[k] = Some((gated, tested));
             }
-            stack.push(o);
         }
     }
-    (gated, tested)
+    result.into_iter().map(Option::unwrap_or_default).collect()
 }
 
 #[cfg(test)]
