@@ -48,6 +48,11 @@ struct RunPattern {
     args: Vec<String>,
 }
 
+struct UsesNamePattern {
+    tool: usize,
+    name: Regex,
+}
+
 struct UsesPattern {
     tool: usize,
     prefix: String,
@@ -60,6 +65,7 @@ pub struct ToolMatcher<'a> {
     categories: Vec<Vec<String>>,
     run: HashMap<String, Vec<RunPattern>>,
     uses: Vec<UsesPattern>,
+    uses_names: Vec<UsesNamePattern>,
     images: Vec<(usize, String)>,
     templates: Vec<(usize, String)>,
     /// Tools whose command is a distinctive single word, by lower-case name.
@@ -81,6 +87,7 @@ impl<'a> ToolMatcher<'a> {
             categories: Vec::new(),
             run: HashMap::new(),
             uses: Vec::new(),
+            uses_names: Vec::new(),
             images: Vec::new(),
             templates: Vec::new(),
             distinctive: HashMap::new(),
@@ -114,6 +121,11 @@ impl<'a> ToolMatcher<'a> {
                     prefix: u.to_ascii_lowercase(),
                     with,
                 });
+            }
+            for n in &tool.uses_name {
+                if let Ok(name) = Regex::new(n) {
+                    m.uses_names.push(UsesNamePattern { tool: i, name });
+                }
             }
             for img in &tool.images {
                 m.images.push((i, normalise_image(img)));
@@ -248,6 +260,15 @@ impl<'a> ToolMatcher<'a> {
             let id = &self.spec(p.tool).id;
             if !out.iter().any(|m| &m.tool == id) {
                 out.push(self.hit(p.tool, Via::Uses, reference.to_string(), None));
+            }
+        }
+        // Remote references only: a local action is read, not guessed from its name.
+        if out.is_empty() && !path.starts_with("./") && path.matches('/').count() >= 1 {
+            let last = path.rsplit('/').next().unwrap_or("");
+            for p in &self.uses_names {
+                if p.name.is_match(last) {
+                    out.push(self.hit(p.tool, Via::Uses, reference.to_string(), None));
+                }
             }
         }
         out
@@ -427,6 +448,7 @@ tools:
   - {id: make-test, categories: [test], run: ["make test", "make test-*"]}
   - {id: kubectl-apply, categories: [publish], run: ["kubectl apply"]}
   - {id: docker-push-action, categories: [publish], uses: [docker/build-push-action], with: {push: "^(true|\\$\\{\\{.*\\}\\})$"}}
+  - {id: named-publish, categories: [publish], uses_name: ["^(publish|deploy)([-_].*)?$"]}
   - {id: go-trimpath, categories: [reproducible-build], run: ["go build"], run_args: [-trimpath]}
   - {id: pytest, categories: [test], run: [pytest]}
 "#,

@@ -73,6 +73,11 @@ pub struct ToolSpec {
     /// or continues it with `/`.
     #[serde(default)]
     pub uses: Vec<String>,
+    /// Regexes on the last path segment of a step reference, for organisation-shared
+    /// actions that cannot be read offline but say what they do by name
+    /// (`acme/ci/publish_main`).
+    #[serde(default)]
+    pub uses_name: Vec<String>,
     /// Required inputs of a matched `uses` step: input name → regex on its value.
     #[serde(default)]
     pub with: BTreeMap<String, String>,

@@ -136,6 +136,15 @@ pub fn load_catalog(sources: &[Source]) -> Result<Catalog, Vec<LoadError>> {
                 });
             }
         }
+        for n in &t.uses_name {
+            if let Err(e) = Regex::new(n) {
+                errors.push(LoadError {
+                    path: "rules/catalog".into(),
+                    line: None,
+                    message: format!("tool `{}`: bad `uses_name` regex: {e}", t.id),
+                });
+            }
+        }
         for (k, v) in &t.with {
             if let Err(e) = Regex::new(v) {
                 errors.push(LoadError {
