@@ -327,7 +327,7 @@ fn scan_files(
                     String::from_utf8_lossy(&bytes)
                 }
             };
-            let input = FileInput { file, text: &text };
+            let input = FileInput::new(file, &text);
             for e in extractors {
                 e.extract(&input, &ctx, &mut out);
             }

@@ -9,7 +9,7 @@
 use super::{
     file_name, mark_excluded, parent_dir, yaml_diagnostic, Ctx, Extractor, FileInput, Output,
 };
-use crate::yaml::{self, Node};
+use crate::yaml::Node;
 use cnmm_model::{attr, AttrType as T, Fact, FactKindSpec, FactSource, Location};
 
 pub struct Helm;
@@ -168,7 +168,7 @@ impl Extractor for Helm {
             if is_values(name) && !has_chart(dir) {
                 return;
             }
-            let parsed = yaml::parse(input.text, yaml::Limits::default());
+            let parsed = input.yaml();
             if let Some(e) = &parsed.error {
                 out.diagnostics.push(yaml_diagnostic(path, e));
             }
@@ -467,6 +467,7 @@ fn template_facts(text: &str, path: &str, helpers: &[(String, Vec<String>)]) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::yaml;
 
     #[test]
     fn template_kinds_behind_conditions() {

@@ -7,7 +7,7 @@
 //! rule file or a README quoting `kind: Deployment` in a block scalar is not a manifest.
 
 use super::{file_name, mark_excluded, yaml_diagnostic, Ctx, Extractor, FileInput, Output};
-use crate::yaml::{self, Node};
+use crate::yaml::Node;
 use cnmm_model::{attr, AttrType as T, Fact, FactKindSpec, FactSource, Location};
 
 pub struct Kubernetes;
@@ -75,7 +75,7 @@ impl Extractor for Kubernetes {
         if input.text.contains("{{") {
             return;
         }
-        let parsed = yaml::parse(input.text, yaml::Limits::default());
+        let parsed = input.yaml();
         let mut facts = Vec::new();
         for doc in &parsed.documents {
             collect(doc, path, &mut facts);
@@ -280,6 +280,7 @@ fn describe_workload(doc: &Node, kind: &str, fact: &mut Fact) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::yaml;
 
     fn facts(src: &str) -> Vec<Fact> {
         let mut out = Vec::new();

@@ -24,11 +24,28 @@ pub struct FileInput<'a> {
     pub file: &'a InvFile,
     /// The file's text (invalid UTF-8 replaced).
     pub text: &'a str,
+    /// The YAML tree, parsed on first use and shared by every extractor of the file
+    /// (a manifest is read by the Kubernetes, observability and IaC extractors).
+    yaml: std::sync::OnceLock<crate::yaml::Parsed>,
 }
 
-impl FileInput<'_> {
+impl<'a> FileInput<'a> {
+    pub fn new(file: &'a InvFile, text: &'a str) -> Self {
+        FileInput {
+            file,
+            text,
+            yaml: std::sync::OnceLock::new(),
+        }
+    }
+
     pub fn path(&self) -> &str {
         &self.file.path
+    }
+
+    /// The file's YAML documents (with the default limits), parsed once.
+    pub fn yaml(&self) -> &crate::yaml::Parsed {
+        self.yaml
+            .get_or_init(|| crate::yaml::parse(self.text, crate::yaml::Limits::default()))
     }
 }
 

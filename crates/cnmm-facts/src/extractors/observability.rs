@@ -9,7 +9,7 @@
 //! named `alertmanager.yml` without a route is not an Alertmanager config.
 
 use super::{file_name, mark_excluded, Ctx, Extractor, FileInput, Output};
-use crate::yaml::{self, Node};
+use crate::yaml::Node;
 use cnmm_model::{attr, AttrType as T, Fact, FactKindSpec, FactSource, Location};
 
 pub struct Observability;
@@ -88,7 +88,7 @@ impl Extractor for Observability {
             facts.extend(text_config(input.text, path, tool));
         } else {
             // YAML problems are reported by the extractors that own the format.
-            let parsed = yaml::parse(input.text, yaml::Limits::default());
+            let parsed = input.yaml();
             for doc in &parsed.documents {
                 if is_compose(name) {
                     facts.extend(compose_env(doc, path));
@@ -304,6 +304,7 @@ fn text_config(text: &str, path: &str, tool: &str) -> Option<Fact> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::yaml;
 
     fn yaml_facts(src: &str) -> Vec<Fact> {
         yaml::parse(src, yaml::Limits::default())

@@ -3,7 +3,7 @@
 //! configuration exists at all is the governance extractor's `release-tooling` fact.)
 
 use super::{file_name, mark_excluded, yaml_diagnostic, Ctx, Extractor, FileInput, Output};
-use crate::yaml::{self, Node};
+use crate::yaml::Node;
 use cnmm_model::{attr, AttrType as T, Fact, FactKindSpec, FactSource, Location};
 
 pub struct ReleaseConfig;
@@ -54,7 +54,7 @@ impl Extractor for ReleaseConfig {
     fn extract(&self, input: &FileInput, _ctx: &Ctx, out: &mut Output) {
         let path = input.path();
         let Some(tool) = tool_of(path) else { return };
-        let parsed = yaml::parse(input.text, yaml::Limits::default());
+        let parsed = input.yaml();
         if let Some(e) = &parsed.error {
             out.diagnostics.push(yaml_diagnostic(path, e));
         }
@@ -127,6 +127,7 @@ fn goreleaser(doc: &Node) -> Vec<(&'static str, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::yaml;
 
     #[test]
     fn goreleaser_features() {

@@ -10,7 +10,7 @@
 //! The hcl-rs crate was not used: its parsed body carries no line numbers.
 
 use super::{file_name, mark_excluded, parent_dir, Ctx, Extractor, FileInput, Output};
-use crate::yaml::{self, Node};
+use crate::yaml::Node;
 use cnmm_model::{attr, AttrType as T, Diagnostic, Fact, FactKindSpec, FactSource, Location};
 
 pub struct Terraform;
@@ -94,7 +94,7 @@ impl Extractor for Terraform {
                 facts.push(f);
             }
         } else if matches!(name, "Pulumi.yaml" | "Pulumi.yml" | "cdk.json") {
-            let parsed = yaml::parse(input.text, yaml::Limits::default());
+            let parsed = input.yaml();
             let doc = parsed.documents.first();
             let key = if name == "cdk.json" { "app" } else { "runtime" };
             match doc.and_then(|d| d.entry(key)) {
@@ -114,7 +114,7 @@ impl Extractor for Terraform {
                 )),
             }
         } else {
-            let parsed = yaml::parse(input.text, yaml::Limits::default());
+            let parsed = input.yaml();
             for doc in &parsed.documents {
                 facts.extend(cloudformation(doc, path));
                 if ansible_candidate(path) {
