@@ -138,6 +138,30 @@ pub fn parent_dir(path: &str) -> &str {
     }
 }
 
+/// The first YAML document of a file that must be a mapping (a CI configuration,
+/// named by `what` for the message). A parse error and a document that is not a mapping
+/// become diagnostics; documents read before an error are still returned.
+pub fn yaml_mapping<'i>(
+    input: &'i FileInput,
+    what: &str,
+    out: &mut Output,
+) -> Option<&'i crate::yaml::Node> {
+    let parsed = input.yaml();
+    if let Some(err) = &parsed.error {
+        out.diagnostics.push(yaml_diagnostic(input.path(), err));
+    }
+    let doc = parsed.documents.first()?;
+    if !doc.is_map() {
+        out.diagnostics.push(Diagnostic::error(
+            input.path(),
+            Some(doc.line.max(1)),
+            format!("{what} must be a YAML mapping; the file was skipped"),
+        ));
+        return None;
+    }
+    Some(doc)
+}
+
 /// Reports a YAML parse problem of `path` as a diagnostic.
 pub fn yaml_diagnostic(path: &str, err: &crate::yaml::YamlError) -> Diagnostic {
     Diagnostic::error(

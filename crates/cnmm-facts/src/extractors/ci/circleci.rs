@@ -7,8 +7,8 @@
 //! the orb's registry name) matched against the catalog.
 
 use super::{Job, Permissions, Pipeline, PipelineKind, SharedRef, Step, Triggers};
-use crate::extractors::{yaml_diagnostic, Ctx, Extractor, FileInput, Output};
-use crate::yaml::{self, Node, Value};
+use crate::extractors::{yaml_mapping, Ctx, Extractor, FileInput, Output};
+use crate::yaml::{Node, Value};
 use cnmm_model::Diagnostic;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -46,21 +46,9 @@ impl Extractor for CircleCi {
 
     fn extract(&self, input: &FileInput, _ctx: &Ctx, out: &mut Output) {
         let path = input.path();
-        let parsed = yaml::parse(input.text, yaml::Limits::default());
-        if let Some(err) = &parsed.error {
-            out.diagnostics.push(yaml_diagnostic(path, err));
-        }
-        let Some(doc) = parsed.documents.into_iter().next() else {
+        let Some(doc) = yaml_mapping(input, "a CircleCI configuration", out) else {
             return;
         };
-        if !doc.is_map() {
-            out.diagnostics.push(Diagnostic::error(
-                path,
-                Some(doc.line.max(1)),
-                "a CircleCI configuration must be a YAML mapping; the file was skipped",
-            ));
-            return;
-        }
         let mut p = config(path, &doc, out);
         p.excluded = input.file.excluded.clone();
         out.pipelines.push(p);

@@ -8,9 +8,8 @@
 //! `branch:`, `all_branches:`).
 
 use super::{Job, Permissions, Pipeline, PipelineKind, Step, Triggers, DEFAULT_BRANCH};
-use crate::extractors::{yaml_diagnostic, Ctx, Extractor, FileInput, Output};
-use crate::yaml::{self, Node};
-use cnmm_model::Diagnostic;
+use crate::extractors::{yaml_mapping, Ctx, Extractor, FileInput, Output};
+use crate::yaml::Node;
 
 pub struct Travis;
 
@@ -37,21 +36,9 @@ impl Extractor for Travis {
 
     fn extract(&self, input: &FileInput, _ctx: &Ctx, out: &mut Output) {
         let path = input.path();
-        let parsed = yaml::parse(input.text, yaml::Limits::default());
-        if let Some(err) = &parsed.error {
-            out.diagnostics.push(yaml_diagnostic(path, err));
-        }
-        let Some(doc) = parsed.documents.into_iter().next() else {
+        let Some(doc) = yaml_mapping(input, "a Travis configuration", out) else {
             return;
         };
-        if !doc.is_map() {
-            out.diagnostics.push(Diagnostic::error(
-                path,
-                Some(doc.line.max(1)),
-                "a Travis configuration must be a YAML mapping; the file was skipped",
-            ));
-            return;
-        }
         let mut base = Triggers {
             push: true,
             tag: true,
