@@ -49,7 +49,7 @@ impl Extractor for CircleCi {
         let Some(doc) = yaml_mapping(input, "a CircleCI configuration", out) else {
             return;
         };
-        let mut p = config(path, &doc, out);
+        let mut p = config(path, doc, out);
         p.excluded = input.file.excluded.clone();
         out.pipelines.push(p);
     }

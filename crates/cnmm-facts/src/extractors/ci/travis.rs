@@ -72,7 +72,7 @@ impl Extractor for Travis {
         if doc.get("script").is_some() || include.is_none_or(|l| l.as_seq().is_empty()) {
             let line = doc.entry("script").map_or(1, |(k, _)| k.line);
             let first = stages.first().map(|s| (s.clone(), 0));
-            jobs.extend(job("build", line, &doc, &doc, &base, first));
+            jobs.extend(job("build", line, doc, doc, &base, first));
         }
         match include {
             Some(list) if !list.as_seq().is_empty() => {
@@ -90,7 +90,7 @@ impl Extractor for Travis {
                         .iter()
                         .position(|s| *s == current_stage)
                         .map(|p| (current_stage.clone(), p));
-                    jobs.extend(job(&name, j.line, j, &doc, &base, stage));
+                    jobs.extend(job(&name, j.line, j, doc, &base, stage));
                 }
             }
             _ => {}
