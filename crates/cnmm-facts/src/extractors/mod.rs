@@ -43,9 +43,76 @@ impl<'a> FileInput<'a> {
     }
 
     /// The file's YAML documents (with the default limits), parsed once.
+    /// CustomResourceDefinition documents are blanked first: no rule reads them, and
+    /// install bundles carry megabytes of them (line numbers stay as written).
     pub fn yaml(&self) -> &crate::yaml::Parsed {
-        self.yaml
-            .get_or_init(|| crate::yaml::parse(self.text, crate::yaml::Limits::default()))
+        self.yaml.get_or_init(|| {
+            let text = without_crd_documents(self.text);
+            crate::yaml::parse(&text, crate::yaml::Limits::default())
+        })
+    }
+}
+
+/// `text` with every top-level document whose `kind:` is CustomResourceDefinition
+/// replaced by empty lines, so the other documents keep their line numbers.
+fn without_crd_documents(text: &str) -> std::borrow::Cow<'_, str> {
+    const CRD: &str = "kind: CustomResourceDefinition";
+    if !text.contains(CRD) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let is_separator = |l: &str| l == "---" || l.starts_with("--- ") || l.starts_with("---\t");
+    let mut out = String::with_capacity(text.len());
+    let mut doc: Vec<&str> = Vec::new();
+    let flush = |doc: &mut Vec<&str>, out: &mut String| {
+        let crd = doc.iter().any(|l| {
+            l.trim_end() == CRD || l.trim_end().starts_with("kind: CustomResourceDefinition ")
+        });
+        for l in doc.drain(..) {
+            if !crd {
+                out.push_str(l);
+            }
+            out.push('\n');
+        }
+    };
+    for line in text.split('\n') {
+        if is_separator(line.trim_end_matches('\r')) {
+            flush(&mut doc, &mut out);
+            out.push_str(line);
+            out.push('\n');
+        } else {
+            doc.push(line);
+        }
+    }
+    flush(&mut doc, &mut out);
+    // `split` yields one more piece than there are newlines.
+    out.pop();
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crd_documents_are_blanked_and_lines_kept() {
+        let text = "apiVersion: v1\nkind: Service\n---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n  x: 1\n---\napiVersion: apps/v1\nkind: Deployment\n";
+        let out = without_crd_documents(text);
+        assert_eq!(out.lines().count(), text.lines().count());
+        assert!(!out.contains("CustomResourceDefinition"));
+        assert_eq!(out.lines().nth(9), Some("kind: Deployment"));
+        let parsed = crate::yaml::parse(&out, crate::yaml::Limits::default());
+        let kinds: Vec<_> = parsed
+            .documents
+            .iter()
+            .filter_map(|d| d.get("kind").and_then(crate::yaml::Node::as_str))
+            .collect();
+        assert_eq!(kinds, vec!["Service", "Deployment"]);
+        let deployment = parsed.documents.iter().find(|d| {
+            d.get("kind")
+                .is_some_and(|k| k.as_str() == Some("Deployment"))
+        });
+        assert_eq!(deployment.map(|d| d.line), Some(9));
+        assert_eq!(without_crd_documents("a: 1\n"), "a: 1\n");
     }
 }
 
