@@ -41,6 +41,8 @@ pub struct ToolMatch {
     pub matched: String,
     /// Set for mentions that do not run the tool.
     pub excluded: Option<String>,
+    /// The line of the command that runs it, when the caller knows it (scripts).
+    pub line: Option<u32>,
 }
 
 struct RunPattern {
@@ -150,6 +152,7 @@ impl<'a> ToolMatcher<'a> {
             via,
             matched,
             excluded,
+            line: None,
         }
     }
 

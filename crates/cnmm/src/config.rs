@@ -35,6 +35,14 @@ pub struct WaiverEntry {
     pub expires: String,
 }
 
+impl WaiverEntry {
+    /// Whether the waiver has expired by `today` (both `YYYY-MM-DD`, validated on load,
+    /// so they compare as strings).
+    pub fn expired(&self, today: &str) -> bool {
+        self.expires.as_str() < today
+    }
+}
+
 /// A loaded configuration and where it came from.
 pub struct Loaded {
     pub config: Config,

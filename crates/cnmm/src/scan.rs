@@ -115,7 +115,7 @@ pub fn assess(root: &Path, s: &Settings) -> Result<(Assessment, config::Config),
             criterion: w.criterion.clone(),
             reason: w.reason.clone(),
             expires: w.expires.clone(),
-            expired: w.expires.as_str() < today.as_str(),
+            expired: w.expired(&today),
         })
         .collect();
     let input = cnmm_rules::Input {
@@ -201,11 +201,7 @@ pub fn run(a: &ScanArgs) -> Result<i32, UserError> {
     }
     let mut failed = gate::failures(&assessment, &targets);
     let today = config::today();
-    for w in cfg
-        .waivers
-        .iter()
-        .filter(|w| w.expires.as_str() < today.as_str())
-    {
+    for w in cfg.waivers.iter().filter(|w| w.expired(&today)) {
         failed.push(format!(
             "the waiver for {} in {} expired on {}",
             w.criterion,

@@ -3,7 +3,7 @@
 //! (`.github/settings.yml`), release docs, changelogs and release tooling configs.
 
 use super::{file_name, yaml_diagnostic, Ctx, Extractor, FileInput, Output};
-use crate::yaml::{self, Node};
+use crate::yaml::Node;
 use cnmm_model::{attr, AttrType as T, Diagnostic, Fact, FactKindSpec, FactSource, Location};
 use regex::Regex;
 use std::sync::OnceLock;
@@ -185,7 +185,7 @@ impl Extractor for Governance {
                 fact = fact.excluded("the file is empty");
             }
             "dependabot" => {
-                let parsed = yaml::parse(text, yaml::Limits::default());
+                let parsed = input.yaml();
                 if let Some(e) = &parsed.error {
                     out.diagnostics.push(yaml_diagnostic(path, e));
                 }
@@ -226,7 +226,7 @@ impl Extractor for Governance {
                 }
             }
             "branch-protection" => {
-                let parsed = yaml::parse(text, yaml::Limits::default());
+                let parsed = input.yaml();
                 if let Some(e) = &parsed.error {
                     out.diagnostics.push(yaml_diagnostic(path, e));
                 }

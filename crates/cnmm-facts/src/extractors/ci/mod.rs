@@ -134,12 +134,11 @@ impl Triggers {
     pub fn narrow(&self, condition: &str) -> Triggers {
         let c = condition.replace(['"', '`'], "'");
         let c = c.trim();
-        let compact_all: String = c.chars().filter(|ch| !ch.is_whitespace()).collect();
-        if c.is_empty() || c.contains("||") || compact_all.contains("!(") {
+        let compact: String = c.chars().filter(|ch| !ch.is_whitespace()).collect();
+        if c.is_empty() || c.contains("||") || compact.contains("!(") {
             return self.clone();
         }
         let mut t = self.clone();
-        let compact: String = c.chars().filter(|ch| !ch.is_whitespace()).collect();
         let has = |s: &str| compact.contains(s);
         // Event name equality / inequality.
         for (event, field) in [
@@ -806,18 +805,11 @@ pub fn emit(pipelines: &[Pipeline], ctx: &Ctx) -> Vec<Fact> {
     facts
 }
 
-/// The line of a tool match within its step: the command's line for scripts.
+/// The line of a tool match: the command's line for scripts, else the step's (a
+/// script's first line when the tool came from elsewhere, e.g. a provider template).
 fn m_line(step: &Step, m: &ToolMatch) -> u32 {
-    if let Some((script, first)) = &step.run {
-        for cmd in split_commands(script) {
-            let text = cmd.words.join(" ");
-            if m.matched.ends_with(&text) || text.ends_with(&m.matched) || m.matched == text {
-                return first + cmd.line;
-            }
-        }
-        return *first;
-    }
-    step.line
+    m.line
+        .unwrap_or_else(|| step.run.as_ref().map_or(step.line, |(_, first)| *first))
 }
 
 fn fill_job_attrs(f: &mut Fact, r: &Resolved) {
@@ -926,9 +918,19 @@ fn expand_into(
         if let Some(img) = &s.image {
             matches.extend(ctx.tools.match_image(img));
         }
-        if let Some((script, _)) = &s.run {
+        // Each command is matched where it is written, and the scripts and Makefile
+        // targets it runs are read as steps of their own, after this one.
+        let mut invoked = Vec::new();
+        if let Some((script, first)) = &s.run {
             for cmd in split_commands(script) {
-                matches.extend(ctx.tools.match_command(&cmd.words));
+                let line = first + cmd.line;
+                matches.extend(ctx.tools.match_command(&cmd.words).into_iter().map(|m| {
+                    ToolMatch {
+                        line: Some(line),
+                        ..m
+                    }
+                }));
+                invoked.extend(scripts::expand(&cmd.words, s.condition.as_ref(), ctx));
             }
         }
         dedup_matches(&mut matches);
@@ -937,11 +939,7 @@ fn expand_into(
             step.path = Some(path.to_string());
         }
         out.push((step, matches));
-        if let Some((script, _)) = &s.run {
-            for cmd in split_commands(script) {
-                out.extend(scripts::expand(&cmd.words, s.condition.as_ref(), ctx));
-            }
-        }
+        out.extend(invoked);
         if depth < MAX_EXPANSION_DEPTH {
             if let Some(target) = s.uses.as_deref().and_then(|u| local_target(u, path)) {
                 for candidate in [
