@@ -266,6 +266,51 @@ fn custom_rules_override_and_add() {
 }
 
 #[test]
+fn rule_pack_catalog_teaches_an_in_house_scanner() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let wf = dir.path().join(".github/workflows");
+    std::fs::create_dir_all(&wf).expect("mkdir");
+    std::fs::write(
+        wf.join("ci.yml"),
+        "on: [pull_request]\njobs:\n  scan:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: acme-sast --fail-on high ./src\n",
+    )
+    .expect("write");
+    let s2 = |extra: &[&std::path::Path]| {
+        let mut cmd = cnmm();
+        cmd.args(["scan", "--no-history", "--format", "json"]);
+        for p in extra {
+            cmd.arg("--rules").arg(p);
+        }
+        let out = cmd.arg(dir.path()).output().expect("run");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        json["sections"]
+            .as_array()
+            .expect("sections")
+            .iter()
+            .flat_map(|s| s["criteria"].as_array().expect("criteria"))
+            .find(|c| c["id"] == "S2")
+            .map(|c| c["status"].as_str().unwrap_or_default().to_string())
+            .expect("S2")
+    };
+    // Unknown to the built-in catalog, the command is not a scanner ...
+    assert_eq!(s2(&[]), "unmet");
+    // ... until a pack's catalog declares it.
+    let pack = workspace_root().join("fixtures/rule-packs/in-house-scanner");
+    assert_eq!(s2(&[&pack]), "met");
+    cnmm()
+        .args(["rules", "validate"])
+        .arg(&pack)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 catalog files"));
+}
+
+#[test]
 fn imported_branch_protection_meets_x3c_and_bad_files_exit_two() {
     let repo = materialise("scenarios/github-app".as_ref(), false);
     let dir = tempfile::tempdir().expect("tmp");

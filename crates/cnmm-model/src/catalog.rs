@@ -118,6 +118,13 @@ impl Catalog {
         self.paths.exclude.extend(other.paths.exclude);
     }
 
+    /// Like `merge`, but a tool of `other` replaces a tool of the same id.
+    pub fn overlay(&mut self, other: Catalog) {
+        self.tools
+            .retain(|t| !other.tools.iter().any(|n| n.id == t.id));
+        self.merge(other);
+    }
+
     pub fn tool(&self, id: &str) -> Option<&ToolSpec> {
         self.tools.iter().find(|t| t.id == id)
     }

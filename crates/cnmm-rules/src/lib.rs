@@ -14,6 +14,17 @@ use cnmm_model::{Catalog, FactKindSpec, SectionId};
 use query::Query;
 use std::path::Path;
 
+/// What a rule pack changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct OverlaySummary {
+    /// Rules with ids the set did not have.
+    pub added: usize,
+    /// Rules that replaced one of the same id.
+    pub overridden: usize,
+    /// Files of the pack's `catalog/` directory.
+    pub catalog_files: usize,
+}
+
 /// One criterion of the rubric (or a user's own), as declared in its rule file.
 #[derive(Debug, Clone)]
 pub struct Rule {
@@ -74,28 +85,44 @@ impl RuleSet {
     }
 
     /// Adds the rules of `dir`; a rule with the id of an existing one replaces it.
+    /// Files under `dir/catalog/` extend the tool and path catalog.
     pub fn overlay_dir(
         &mut self,
         dir: &Path,
         kinds: &[FactKindSpec],
-    ) -> Result<(), Vec<LoadError>> {
-        let sources = loader::dir_sources(dir).map_err(|e| vec![e])?;
-        if sources.is_empty() {
+    ) -> Result<OverlaySummary, Vec<LoadError>> {
+        let (sources, catalog_sources) = loader::dir_sources(dir).map_err(|e| vec![e])?;
+        if sources.is_empty() && catalog_sources.is_empty() {
             return Err(vec![LoadError {
                 path: dir.display().to_string(),
                 line: None,
                 message: "contains no rule files (*.yaml)".into(),
             }]);
         }
+        if !catalog_sources.is_empty() {
+            let label = dir.join("catalog").display().to_string();
+            self.catalog =
+                loader::load_catalog_onto(self.catalog.clone(), &catalog_sources, &label)?;
+        }
         let (rules, files) = loader::parse_rules(&sources, kinds)?;
+        let mut summary = OverlaySummary {
+            catalog_files: catalog_sources.len(),
+            ..OverlaySummary::default()
+        };
         for r in rules {
             match self
                 .rules
                 .iter_mut()
                 .find(|x| x.id.eq_ignore_ascii_case(&r.id))
             {
-                Some(existing) => *existing = r,
-                None => self.rules.push(r),
+                Some(existing) => {
+                    *existing = r;
+                    summary.overridden += 1;
+                }
+                None => {
+                    self.rules.push(r);
+                    summary.added += 1;
+                }
             }
         }
         for f in files {
@@ -106,7 +133,7 @@ impl RuleSet {
         self.sort();
         let errs = loader::check_references(self);
         if errs.is_empty() {
-            Ok(())
+            Ok(summary)
         } else {
             Err(errs)
         }

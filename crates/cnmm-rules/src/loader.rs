@@ -68,8 +68,10 @@ pub fn builtin_sources() -> (Vec<Source>, Vec<Source>) {
     (rules, catalog)
 }
 
-/// Rule files of a user directory (recursively, `*.yaml`/`*.yml`, sorted).
-pub fn dir_sources(dir: &Path) -> Result<Vec<Source>, LoadError> {
+/// The files of a user rule pack (recursively, `*.yaml`/`*.yml`, sorted): rule files,
+/// and catalog files (those under the pack's top-level `catalog/` directory, in the
+/// format of the built-in `rules/catalog/`).
+pub fn dir_sources(dir: &Path) -> Result<(Vec<Source>, Vec<Source>), LoadError> {
     let shown = dir.display().to_string();
     if !dir.is_dir() {
         return Err(LoadError {
@@ -105,16 +107,41 @@ pub fn dir_sources(dir: &Path) -> Result<Vec<Source>, LoadError> {
         }
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(out)
+    let catalog_dir = dir.join("catalog");
+    let (catalog, rules) = out
+        .into_iter()
+        .partition(|s| Path::new(&s.path).starts_with(&catalog_dir));
+    Ok((rules, catalog))
 }
 
 /// Loads the catalog files (merged in path order).
 pub fn load_catalog(sources: &[Source]) -> Result<Catalog, Vec<LoadError>> {
-    let mut catalog = Catalog::default();
+    load_catalog_onto(Catalog::default(), sources, "rules/catalog")
+}
+
+/// Merges catalog files onto `base` (a tool of the same id replaces the base's) and
+/// validates the result; `label` names the catalog directory in errors.
+pub fn load_catalog_onto(
+    mut catalog: Catalog,
+    sources: &[Source],
+    label: &str,
+) -> Result<Catalog, Vec<LoadError>> {
     let mut errors = Vec::new();
+    let mut ids = BTreeSet::new();
     for s in sources {
         match serde_saphyr::from_str::<Catalog>(&s.text) {
-            Ok(c) => catalog.merge(c),
+            Ok(c) => {
+                for t in &c.tools {
+                    if !ids.insert(t.id.clone()) {
+                        errors.push(LoadError {
+                            path: s.path.clone(),
+                            line: None,
+                            message: format!("tool id `{}` is declared twice", t.id),
+                        });
+                    }
+                }
+                catalog.overlay(c);
+            }
             Err(e) => errors.push(LoadError {
                 path: s.path.clone(),
                 line: e.location().map(|l| u32::try_from(l.line()).unwrap_or(0)),
@@ -127,7 +154,7 @@ pub fn load_catalog(sources: &[Source]) -> Result<Catalog, Vec<LoadError>> {
         for c in &t.categories {
             if !catalog.categories.contains_key(c) {
                 errors.push(LoadError {
-                    path: "rules/catalog".into(),
+                    path: label.into(),
                     line: None,
                     message: format!(
                         "tool `{}` names undeclared category `{c}`; declare it under `categories:`",
@@ -139,7 +166,7 @@ pub fn load_catalog(sources: &[Source]) -> Result<Catalog, Vec<LoadError>> {
         for n in &t.uses_name {
             if let Err(e) = Regex::new(n) {
                 errors.push(LoadError {
-                    path: "rules/catalog".into(),
+                    path: label.into(),
                     line: None,
                     message: format!("tool `{}`: bad `uses_name` regex: {e}", t.id),
                 });
@@ -148,7 +175,7 @@ pub fn load_catalog(sources: &[Source]) -> Result<Catalog, Vec<LoadError>> {
         for (k, v) in &t.with {
             if let Err(e) = Regex::new(v) {
                 errors.push(LoadError {
-                    path: "rules/catalog".into(),
+                    path: label.into(),
                     line: None,
                     message: format!("tool `{}`: input `{k}` has a bad regex: {e}", t.id),
                 });
@@ -159,21 +186,11 @@ pub fn load_catalog(sources: &[Source]) -> Result<Catalog, Vec<LoadError>> {
         for i in &c.implies {
             if !catalog.categories.contains_key(i) {
                 errors.push(LoadError {
-                    path: "rules/catalog".into(),
+                    path: label.into(),
                     line: None,
                     message: format!("category `{id}` implies undeclared category `{i}`"),
                 });
             }
-        }
-    }
-    let mut ids = BTreeSet::new();
-    for t in &catalog.tools {
-        if !ids.insert(&t.id) {
-            errors.push(LoadError {
-                path: "rules/catalog".into(),
-                line: None,
-                message: format!("tool id `{}` is declared twice", t.id),
-            });
         }
     }
     if errors.is_empty() {

@@ -25,13 +25,13 @@ pub fn rules(cmd: &RulesCommand) -> Result<i32, UserError> {
         RulesCommand::Validate { dir } => {
             let kinds = cnmm_facts::extractors::fact_kinds();
             let mut set = RuleSet::builtin(&kinds)?;
-            let before = set.rules.len();
-            set.overlay_dir(dir, &kinds)?;
-            let added = set.rules.len() - before;
+            let summary = set.overlay_dir(dir, &kinds)?;
             println!(
-                "{}: valid ({} new rules; the rest override built-in ids)",
+                "{}: valid: {} new rules, {} overriding built-in ids, {} catalog files",
                 dir.display(),
-                added
+                summary.added,
+                summary.overridden,
+                summary.catalog_files
             );
             Ok(EXIT_OK)
         }
