@@ -104,7 +104,7 @@ impl<'a> ToolMatcher<'a> {
                 let Some((first, rest)) = words.split_first() else {
                     continue;
                 };
-                if rest.is_empty() && tool.run_args.is_empty() {
+                if rest.is_empty() && tool.run_args.is_empty() && tool.last_arg.is_empty() {
                     m.distinctive.entry(first.clone()).or_insert(i);
                 }
                 m.run.entry(first.clone()).or_default().push(RunPattern {
@@ -180,6 +180,13 @@ impl<'a> ToolMatcher<'a> {
                     .run_args
                     .iter()
                     .all(|a| words[1..].iter().any(|w| has_arg(w, a)))
+                {
+                    continue;
+                }
+                if !spec.last_arg.is_empty()
+                    && !args
+                        .last()
+                        .is_some_and(|l| spec.last_arg.iter().any(|p| word_matches(p, l)))
                 {
                     continue;
                 }
@@ -454,6 +461,7 @@ tools:
   - {id: named-publish, categories: [publish], uses_name: ["^(publish|deploy)([-_].*)?$"]}
   - {id: go-trimpath, categories: [reproducible-build], run: ["go build"], run_args: [-trimpath]}
   - {id: pytest, categories: [test], run: [pytest]}
+  - {id: bucket-upload, categories: [publish], run: ["aws s3 cp", "aws s3 sync"], last_arg: ["s3://*"]}
 "#,
         )
         .expect("catalog")
@@ -505,6 +513,18 @@ tools:
         );
         let t = &m.match_command(&w("trivy image x"))[0];
         assert!(t.categories.contains(&"security-scan".to_string()));
+    }
+
+    #[test]
+    fn last_argument_tells_uploads_from_downloads() {
+        let c = catalog();
+        let m = ToolMatcher::new(&c);
+        assert_eq!(
+            run_ids(&m, "aws s3 sync --delete ./build s3://docs-site/"),
+            vec![("bucket-upload".into(), true)]
+        );
+        assert_eq!(run_ids(&m, "aws s3 cp s3://models/x.bin ./cache"), vec![]);
+        assert_eq!(run_ids(&m, "aws s3 ls s3://docs-site/"), vec![]);
     }
 
     #[test]

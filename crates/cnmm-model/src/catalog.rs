@@ -68,6 +68,11 @@ pub struct ToolSpec {
     /// Required flags or arguments anywhere in the command (`-trimpath`); all must appear.
     #[serde(default)]
     pub run_args: Vec<String>,
+    /// When set, the command's last argument must match one of these (a trailing `*`
+    /// matches any continuation): `s3://*` tells an upload (`aws s3 cp dist s3://b`)
+    /// from a download (`aws s3 cp s3://b/x .`).
+    #[serde(default)]
+    pub last_arg: Vec<String>,
     /// Action, orb or step references (`aquasecurity/trivy-action`,
     /// `github/codeql-action/analyze`); a reference matches when it equals the pattern
     /// or continues it with `/`.

@@ -13,7 +13,9 @@ pub mod drone;
 pub mod github_actions;
 pub mod gitlab_ci;
 pub mod jenkinsfile;
+pub mod package_scripts;
 pub mod scripts;
+pub mod taskfile;
 pub mod tekton;
 pub mod travis;
 

@@ -1,10 +1,13 @@
-//! Scripts and Makefile targets that a CI step runs, read so that the tools they run
-//! count for the step's job, with the script's own `file:line` as evidence. Release
-//! work often lives there (`./scripts/release.sh` → `pnpm publish`, `make release` →
-//! `goreleaser release`).
+//! Scripts, Makefile targets, Taskfile tasks and `package.json` scripts that a CI step
+//! runs, read so that the tools they run count for the step's job, with the script's
+//! own `file:line` as evidence. Release work often lives there (`./scripts/release.sh`
+//! → `pnpm publish`, `make release` → `goreleaser release`, `task ci:lint` →
+//! `golangci-lint run`).
 //!
 //! Only files of the scanned tree are read (never executed), to a bounded depth.
 
+use super::package_scripts::package_script_commands;
+use super::taskfile::{task_commands, TASKFILE_NAMES};
 use super::Step;
 use crate::extractors::Ctx;
 use crate::shell::{command_name, is_assignment, is_flag, split_commands};
@@ -35,7 +38,19 @@ pub enum Invocation {
         makefile: String,
         targets: Vec<String>,
     },
+    /// Tasks of the Taskfile in a directory (`""` = repository root); an explicit
+    /// `--taskfile` is the only candidate.
+    Task {
+        dir: String,
+        taskfile: Option<String>,
+        tasks: Vec<String>,
+    },
+    /// A script of the `package.json` in a directory.
+    PackageScript { dir: String, name: String },
 }
+
+/// The package managers whose `run NAME` runs a `package.json` script.
+const PACKAGE_MANAGERS: &[&str] = &["npm", "yarn", "pnpm", "bun"];
 
 const SHELLS: &[&str] = &["bash", "sh", "zsh", "dash", "source", "."];
 
@@ -79,19 +94,33 @@ pub fn expand(
             continue;
         }
         seen.push(inv.clone());
-        let path = match &inv {
-            Invocation::Script(p) => p,
-            Invocation::Make { makefile, .. } => makefile,
+        let candidates: Vec<String> = match &inv {
+            Invocation::Script(p) => vec![p.clone()],
+            Invocation::Make { makefile, .. } => vec![makefile.clone()],
+            Invocation::Task {
+                taskfile: Some(f), ..
+            } => vec![f.clone()],
+            Invocation::Task { dir, .. } => {
+                TASKFILE_NAMES.iter().filter_map(|n| join(dir, n)).collect()
+            }
+            Invocation::PackageScript { dir, .. } => {
+                join(dir, "package.json").into_iter().collect()
+            }
         };
-        let Some(file) = ctx.inventory.get(path) else {
+        let Some((path, file)) = candidates
+            .iter()
+            .find_map(|p| ctx.inventory.get(p).map(|f| (p, f)))
+        else {
             continue;
         };
         let Ok(text) = ctx.reader.read_text(file) else {
             continue;
         };
         let commands = match &inv {
-            Invocation::Script(p) => script_commands(p, &text),
-            Invocation::Make { makefile, targets } => make_commands(makefile, &text, targets),
+            Invocation::Script(_) => script_commands(path, &text),
+            Invocation::Make { targets, .. } => make_commands(path, &text, targets),
+            Invocation::Task { tasks, .. } => task_commands(path, &text, tasks),
+            Invocation::PackageScript { name, .. } => package_script_commands(path, &text, name),
         };
         for c in commands {
             let matches = ctx.tools.match_command(&c.words);
@@ -156,6 +185,12 @@ pub fn invocation(words: &[String], dir: &str) -> Option<Invocation> {
             targets,
         });
     }
+    if name == "task" || name == "go-task" {
+        return task_invocation(&w[1..], dir);
+    }
+    if PACKAGE_MANAGERS.contains(&name) {
+        return package_script_invocation(name, &w[1..], dir);
+    }
     let script = if SHELLS.contains(&name) {
         w[1..].iter().find(|a| !is_flag(a))?
     } else {
@@ -169,6 +204,82 @@ pub fn invocation(words: &[String], dir: &str) -> Option<Invocation> {
         return None;
     }
     Some(Invocation::Script(join(dir, script)?))
+}
+
+/// `task [-d DIR] [-t FILE] NAME... [-- ARGS]`.
+fn task_invocation(args: &[String], dir: &str) -> Option<Invocation> {
+    let mut cdir = dir.to_string();
+    let mut taskfile = None;
+    let mut tasks = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        match a {
+            "--" => break,
+            "-d" | "--dir" => {
+                cdir = join(&cdir, args.get(i + 1)?)?;
+                i += 2;
+                continue;
+            }
+            "-t" | "--taskfile" => {
+                taskfile = Some(args.get(i + 1)?.clone());
+                i += 2;
+                continue;
+            }
+            _ => {}
+        }
+        if let Some(d) = a.strip_prefix("--dir=") {
+            cdir = join(&cdir, d)?;
+        } else if let Some(f) = a.strip_prefix("--taskfile=") {
+            taskfile = Some(f.to_string());
+        } else if !is_flag(a) && !is_assignment(a) {
+            tasks.push(a.to_string());
+        }
+        i += 1;
+    }
+    let taskfile = match taskfile {
+        Some(f) => Some(join(&cdir, &f)?),
+        None => None,
+    };
+    Some(Invocation::Task {
+        dir: cdir,
+        taskfile,
+        tasks,
+    })
+}
+
+/// `npm run NAME`, `npm run-script NAME`, `npm test`, `yarn run NAME`, `pnpm run NAME`,
+/// `bun run NAME`, with `--prefix`/`--dir`/`-C`/`--cwd DIR`.
+fn package_script_invocation(pm: &str, args: &[String], dir: &str) -> Option<Invocation> {
+    let mut cdir = dir.to_string();
+    let mut rest: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if a == "--" {
+            break;
+        }
+        if matches!(a, "--prefix" | "--dir" | "-C" | "--cwd") {
+            cdir = join(&cdir, args.get(i + 1)?)?;
+            i += 2;
+            continue;
+        }
+        if let Some(d) = ["--prefix=", "--dir=", "--cwd="]
+            .iter()
+            .find_map(|p| a.strip_prefix(p))
+        {
+            cdir = join(&cdir, d)?;
+        } else if !is_flag(a) {
+            rest.push(a);
+        }
+        i += 1;
+    }
+    let name = match rest.as_slice() {
+        ["run" | "run-script", name, ..] => (*name).to_string(),
+        ["test" | "t", ..] if pm != "bun" => "test".to_string(),
+        _ => return None,
+    };
+    Some(Invocation::PackageScript { dir: cdir, name })
 }
 
 /// The commands of a shell script, with their lines.
@@ -363,6 +474,38 @@ mod tests {
                 targets: vec!["build".into(), "test".into()]
             })
         );
+        assert_eq!(
+            invocation(&w("task -d site ci:lint -- --fix"), ""),
+            Some(Invocation::Task {
+                dir: "site".into(),
+                taskfile: None,
+                tasks: vec!["ci:lint".into()]
+            })
+        );
+        assert_eq!(
+            invocation(&w("task --taskfile ci/Taskfile.yml"), ""),
+            Some(Invocation::Task {
+                dir: "".into(),
+                taskfile: Some("ci/Taskfile.yml".into()),
+                tasks: vec![]
+            })
+        );
+        assert_eq!(
+            invocation(&w("npm --prefix ui run build:ui"), ""),
+            Some(Invocation::PackageScript {
+                dir: "ui".into(),
+                name: "build:ui".into()
+            })
+        );
+        assert_eq!(
+            invocation(&w("yarn test --ci"), ""),
+            Some(Invocation::PackageScript {
+                dir: "".into(),
+                name: "test".into()
+            })
+        );
+        assert_eq!(invocation(&w("npm ci"), ""), None);
+        assert_eq!(invocation(&w("yarn add left-pad"), ""), None);
         assert_eq!(invocation(&w("go test ./..."), ""), None);
         assert_eq!(invocation(&w("/usr/bin/env"), ""), None);
         assert_eq!(invocation(&w("../../etc/passwd"), ""), None);
