@@ -59,6 +59,7 @@ struct UsesPattern {
     tool: usize,
     prefix: String,
     with: Vec<(String, Regex)>,
+    without: Vec<(String, Regex)>,
 }
 
 /// A compiled catalog, ready to match commands, step references and images.
@@ -104,7 +105,11 @@ impl<'a> ToolMatcher<'a> {
                 let Some((first, rest)) = words.split_first() else {
                     continue;
                 };
-                if rest.is_empty() && tool.run_args.is_empty() && tool.last_arg.is_empty() {
+                if rest.is_empty()
+                    && tool.run_args.is_empty()
+                    && tool.last_arg.is_empty()
+                    && tool.not_args.is_empty()
+                {
                     m.distinctive.entry(first.clone()).or_insert(i);
                 }
                 m.run.entry(first.clone()).or_default().push(RunPattern {
@@ -112,16 +117,18 @@ impl<'a> ToolMatcher<'a> {
                     args: rest.to_vec(),
                 });
             }
-            for u in &tool.uses {
-                let with = tool
-                    .with
+            let compile = |inputs: &BTreeMap<String, String>| -> Vec<(String, Regex)> {
+                inputs
                     .iter()
                     .filter_map(|(k, v)| Regex::new(v).ok().map(|re| (k.clone(), re)))
-                    .collect();
+                    .collect()
+            };
+            for u in &tool.uses {
                 m.uses.push(UsesPattern {
                     tool: i,
                     prefix: u.to_ascii_lowercase(),
-                    with,
+                    with: compile(&tool.with),
+                    without: compile(&tool.without),
                 });
             }
             for n in &tool.uses_name {
@@ -180,6 +187,13 @@ impl<'a> ToolMatcher<'a> {
                     .run_args
                     .iter()
                     .all(|a| words[1..].iter().any(|w| has_arg(w, a)))
+                {
+                    continue;
+                }
+                if spec
+                    .not_args
+                    .iter()
+                    .any(|a| words[1..].iter().any(|w| has_arg(w, a)))
                 {
                     continue;
                 }
@@ -263,7 +277,11 @@ impl<'a> ToolMatcher<'a> {
             let with_ok = p
                 .with
                 .iter()
-                .all(|(k, re)| with.get(k).is_some_and(|v| re.is_match(v.trim())));
+                .all(|(k, re)| with.get(k).is_some_and(|v| re.is_match(v.trim())))
+                && !p
+                    .without
+                    .iter()
+                    .any(|(k, re)| with.get(k).is_some_and(|v| re.is_match(v.trim())));
             if !with_ok {
                 continue;
             }
@@ -462,6 +480,7 @@ tools:
   - {id: go-trimpath, categories: [reproducible-build], run: ["go build"], run_args: [-trimpath]}
   - {id: pytest, categories: [test], run: [pytest]}
   - {id: bucket-upload, categories: [publish], run: ["aws s3 cp", "aws s3 sync"], last_arg: ["s3://*"]}
+  - {id: goreleaser, categories: [publish], run: ["goreleaser release"], not_args: [--snapshot], uses: [goreleaser/goreleaser-action], with: {args: "(^|\\s)release(\\s|$)"}, without: {args: "--snapshot"}}
 "#,
         )
         .expect("catalog")
@@ -525,6 +544,25 @@ tools:
         );
         assert_eq!(run_ids(&m, "aws s3 cp s3://models/x.bin ./cache"), vec![]);
         assert_eq!(run_ids(&m, "aws s3 ls s3://docs-site/"), vec![]);
+    }
+
+    #[test]
+    fn vetoing_flags_and_inputs() {
+        let c = catalog();
+        let m = ToolMatcher::new(&c);
+        assert_eq!(
+            run_ids(&m, "goreleaser release --clean"),
+            vec![("goreleaser".into(), true)]
+        );
+        assert_eq!(run_ids(&m, "goreleaser release --snapshot --clean"), vec![]);
+        let with = |args: &str| BTreeMap::from([("args".to_string(), args.to_string())]);
+        let uses = |args: &str| {
+            m.match_uses("goreleaser/goreleaser-action@v6", &with(args))
+                .len()
+        };
+        assert_eq!(uses("release --clean"), 1);
+        assert_eq!(uses("check"), 0);
+        assert_eq!(uses("release --snapshot"), 0);
     }
 
     #[test]

@@ -73,6 +73,10 @@ pub struct ToolSpec {
     /// from a download (`aws s3 cp s3://b/x .`).
     #[serde(default)]
     pub last_arg: Vec<String>,
+    /// Flags or arguments that make a command something else (`--snapshot`: a
+    /// `goreleaser release` that publishes nothing); any one of them vetoes the match.
+    #[serde(default)]
+    pub not_args: Vec<String>,
     /// Action, orb or step references (`aquasecurity/trivy-action`,
     /// `github/codeql-action/analyze`); a reference matches when it equals the pattern
     /// or continues it with `/`.
@@ -86,6 +90,10 @@ pub struct ToolSpec {
     /// Required inputs of a matched `uses` step: input name → regex on its value.
     #[serde(default)]
     pub with: BTreeMap<String, String>,
+    /// Inputs of a matched `uses` step that veto it: input name → regex on its value
+    /// (`args: --snapshot`).
+    #[serde(default)]
+    pub without: BTreeMap<String, String>,
     /// Container images (without tag or digest) whose use as a job or step image, or
     /// in `docker run`, is a use of the tool.
     #[serde(default)]

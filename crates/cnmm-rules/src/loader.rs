@@ -172,7 +172,7 @@ pub fn load_catalog_onto(
                 });
             }
         }
-        for (k, v) in &t.with {
+        for (k, v) in t.with.iter().chain(&t.without) {
             if let Err(e) = Regex::new(v) {
                 errors.push(LoadError {
                     path: label.into(),
