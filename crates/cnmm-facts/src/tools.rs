@@ -163,6 +163,13 @@ impl<'a> ToolMatcher<'a> {
         }
     }
 
+    /// A run of catalog tool `id` that something other than a command shows (a linter
+    /// enabled in a linter runner's configuration), if the catalog knows the tool.
+    pub fn use_of(&self, id: &str, matched: &str) -> Option<ToolMatch> {
+        let i = self.catalog.tools.iter().position(|t| t.id == id)?;
+        Some(self.hit(i, Via::Run, matched.to_string(), None))
+    }
+
     /// Tool uses of one simple command (words as split by [`crate::shell`]).
     pub fn match_command(&self, words: &[String]) -> Vec<ToolMatch> {
         let words = self.unwrap(words);

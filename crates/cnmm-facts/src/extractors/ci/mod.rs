@@ -12,6 +12,7 @@ pub mod cloud_build;
 pub mod drone;
 pub mod github_actions;
 pub mod gitlab_ci;
+pub mod golangci;
 pub mod jenkinsfile;
 pub mod package_scripts;
 pub mod scripts;
@@ -904,6 +905,41 @@ fn expand_steps(
     out
 }
 
+/// The security linters a golangci-lint step runs, from the repository's golangci-lint
+/// configuration, as steps located at the line that enables each.
+fn golangci_scanners(condition: Option<&String>, ctx: &Ctx) -> Vec<(Step, Vec<ToolMatch>)> {
+    let Some((path, file)) = golangci::CONFIG_NAMES
+        .iter()
+        .find_map(|p| ctx.inventory.get(p).map(|f| (*p, f)))
+    else {
+        return Vec::new();
+    };
+    let Ok(text) = ctx.reader.read_text(file) else {
+        return Vec::new();
+    };
+    golangci::enabled_security_linters(&text)
+        .into_iter()
+        .filter_map(|(tool, line)| {
+            let m = ctx.tools.use_of(
+                tool,
+                &format!("golangci-lint with `{tool}` enabled in {path}"),
+            )?;
+            Some((
+                Step {
+                    path: Some(path.to_string()),
+                    line,
+                    condition: condition.cloned(),
+                    ..Default::default()
+                },
+                vec![ToolMatch {
+                    line: Some(line),
+                    ..m
+                }],
+            ))
+        })
+        .collect()
+}
+
 fn expand_into(
     steps: &[Step],
     path: &str,
@@ -936,6 +972,12 @@ fn expand_into(
             }
         }
         dedup_matches(&mut matches);
+        if matches
+            .iter()
+            .any(|m| m.tool == "golangci-lint" && m.excluded.is_none())
+        {
+            invoked.extend(golangci_scanners(s.condition.as_ref(), ctx));
+        }
         let mut step = s.clone();
         if step.path.is_none() && depth > 0 {
             step.path = Some(path.to_string());
