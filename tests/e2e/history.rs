@@ -325,3 +325,46 @@ fn history_window_flag_moves_both_windows() {
     assert_eq!(a.history.version_tags, 1);
     assert_eq!(a.history.version_tags_previous_window, 1);
 }
+
+/// The default branch is the one the clone records (`refs/remotes/origin/HEAD`), so a
+/// git-flow repository whose default is `develop` does not publish "on the default
+/// branch" when only pushes to `main` publish.
+#[test]
+fn the_clones_default_branch_decides_what_runs_on_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let wf = dir.path().join(".github/workflows");
+    std::fs::create_dir_all(&wf).expect("mkdir");
+    std::fs::write(
+        wf.join("publish.yml"),
+        "on:\n  push:\n    branches: [develop, main]\njobs:\n  publish:\n    if: github.ref == 'refs/heads/main' || startsWith(github.ref, 'refs/tags/')\n    runs-on: ubuntu-latest\n    steps:\n      - run: docker push registry.example.com/app:latest\n",
+    )
+    .expect("write");
+    crate::support::build_history(
+        dir.path(),
+        &crate::support::History {
+            commits: vec![crate::support::CommitSpec {
+                message: "initial".into(),
+                days_ago: 1.0,
+                ..crate::support::blank()
+            }],
+            branch: Some("develop".into()),
+            ..Default::default()
+        },
+    );
+    // Without a recorded default branch, `main` is taken to be it.
+    let a = crate::support::assess(dir.path());
+    assert_eq!(criterion(&a, "X4a").status, Status::Met);
+    let repo = git2::Repository::open(dir.path()).expect("open");
+    let head = repo.head().expect("head").target().expect("oid");
+    repo.reference("refs/remotes/origin/develop", head, true, "test")
+        .expect("remote ref");
+    repo.reference_symbolic(
+        "refs/remotes/origin/HEAD",
+        "refs/remotes/origin/develop",
+        true,
+        "test",
+    )
+    .expect("origin/HEAD");
+    let a = crate::support::assess(dir.path());
+    assert_eq!(criterion(&a, "X4a").status, Status::Unmet);
+}

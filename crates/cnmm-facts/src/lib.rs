@@ -269,6 +269,7 @@ fn scan_files(
         tools: &matcher,
         inventory: &inv,
         reader: &reader,
+        default_branch: history::default_branch(&opts.root),
     };
     // Only candidate files are read: those an extractor claims or a rule's file query
     // names.

@@ -87,7 +87,8 @@ pub struct ToolSpec {
     /// (`acme/ci/publish_main`).
     #[serde(default)]
     pub uses_name: Vec<String>,
-    /// Required inputs of a matched `uses` step: input name → regex on its value.
+    /// Required inputs of a matched `uses` step: input name → regex on its value. A
+    /// GitHub Actions step's environment variables are inputs named `env.NAME`.
     #[serde(default)]
     pub with: BTreeMap<String, String>,
     /// Inputs of a matched `uses` step that veto it: input name → regex on its value

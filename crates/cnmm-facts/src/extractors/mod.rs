@@ -127,6 +127,9 @@ pub struct Ctx<'a> {
     pub tools: &'a ToolMatcher<'a>,
     pub inventory: &'a Inventory,
     pub reader: &'a dyn Reader,
+    /// The repository's default branch when the clone records it
+    /// (`refs/remotes/origin/HEAD`); else `main`, `master`, `trunk` or `default` are.
+    pub default_branch: Option<String>,
 }
 
 /// What extractors produce for one file.

@@ -228,6 +228,17 @@ pub fn open(root: &Path) -> Result<git2::Repository, git2::Error> {
     )
 }
 
+/// The default branch a clone records (`refs/remotes/origin/HEAD` →
+/// `refs/remotes/origin/develop` gives `develop`), if any. CI checkouts usually have
+/// none; callers then fall back to the usual names.
+pub fn default_branch(root: &Path) -> Option<String> {
+    let repo = open(root).ok()?;
+    let r = repo.find_reference("refs/remotes/origin/HEAD").ok()?;
+    let target = r.symbolic_target().ok()??;
+    let name = target.strip_prefix("refs/remotes/origin/")?;
+    (!name.is_empty()).then(|| name.to_string())
+}
+
 /// Opens the repository at exactly `root` (no search upward: a fixture inside a
 /// repository is not that repository) and reads its history.
 pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {

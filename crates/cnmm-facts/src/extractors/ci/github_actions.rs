@@ -330,14 +330,23 @@ fn parse_job(id: &str, line: u32, job: &Node, _workflow_perms: &Permissions) -> 
 }
 
 fn parse_step(s: &Node) -> Step {
-    let with: BTreeMap<String, String> = s
-        .get("with")
-        .map(|w| {
-            w.entries()
-                .filter_map(|(k, _, v)| v.as_str().map(|x| (k.to_string(), x.to_string())))
-                .collect()
-        })
-        .unwrap_or_default();
+    // Inputs by name, and the step's environment as `env.NAME`: some actions are
+    // configured through it (`CR_SIGN: true`, super-linter's `VALIDATE_GITLEAKS`).
+    let scalars = |key: &str, prefix: &str| -> Vec<(String, String)> {
+        s.get(key)
+            .map(|w| {
+                w.entries()
+                    .filter_map(|(k, _, v)| {
+                        v.as_str().map(|x| (format!("{prefix}{k}"), x.to_string()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let with: BTreeMap<String, String> = scalars("with", "")
+        .into_iter()
+        .chain(scalars("env", "env."))
+        .collect();
     let run = s
         .get("run")
         .and_then(|r| r.as_str().map(|text| (text.to_string(), r.text_line())));

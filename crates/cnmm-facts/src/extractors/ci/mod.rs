@@ -15,6 +15,7 @@ pub mod gitlab_ci;
 pub mod golangci;
 pub mod jenkinsfile;
 pub mod package_scripts;
+pub mod pre_commit;
 pub mod scripts;
 pub mod taskfile;
 pub mod tekton;
@@ -62,20 +63,21 @@ impl Triggers {
         self.push || self.tag || self.release
     }
 
-    /// Runs on pushes to the default branch.
+    /// Runs on pushes to the default branch, when it is not known which branch that is
+    /// (one of [`DEFAULT_BRANCH_NAMES`]).
     pub fn default_branch(&self) -> bool {
+        self.default_branch_among(DEFAULT_BRANCH_NAMES)
+    }
+
+    /// Runs on pushes to the default branch, which is one of `names`.
+    pub fn default_branch_among(&self, names: &[&str]) -> bool {
         if !self.push {
             return false;
         }
-        let included = self.push_branches.is_empty()
-            || self
-                .push_branches
-                .iter()
-                .any(|p| DEFAULT_BRANCH_NAMES.iter().any(|b| branch_matches(p, b)));
-        let ignored = self
-            .push_branches_ignore
-            .iter()
-            .any(|p| DEFAULT_BRANCH_NAMES.iter().any(|b| branch_matches(p, b)));
+        let names_it =
+            |p: &String| p.trim() == DEFAULT_BRANCH || names.iter().any(|b| branch_matches(p, b));
+        let included = self.push_branches.is_empty() || self.push_branches.iter().any(names_it);
+        let ignored = self.push_branches_ignore.iter().any(names_it);
         included && !ignored
     }
 
@@ -137,6 +139,20 @@ impl Triggers {
     pub fn narrow(&self, condition: &str) -> Triggers {
         let c = condition.replace(['"', '`'], "'");
         let c = c.trim();
+        let inner = c
+            .strip_prefix("${{")
+            .and_then(|x| x.strip_suffix("}}"))
+            .unwrap_or(c);
+        // `a || b`: the runs of either. `&&` binds tighter, so top-level alternatives
+        // are narrowed one by one and joined.
+        let alternatives = split_top_level_or(inner);
+        if alternatives.len() > 1 {
+            let mut joined = Triggers::default();
+            for a in alternatives {
+                joined.union(&self.narrow(a));
+            }
+            return joined;
+        }
         let compact: String = c.chars().filter(|ch| !ch.is_whitespace()).collect();
         if c.is_empty() || c.contains("||") || compact.contains("!(") {
             return self.clone();
@@ -309,6 +325,31 @@ fn ref_equals(compact: &str) -> Option<String> {
 }
 
 /// Glob-style branch filter match (`release/*`, `**`, `main`).
+/// The `||` alternatives of an expression outside parentheses and quotes (one part when
+/// there is none).
+fn split_top_level_or(expr: &str) -> Vec<&str> {
+    let bytes = expr.as_bytes();
+    let (mut depth, mut quoted, mut start) = (0i32, false, 0usize);
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' => quoted = !quoted,
+            b'(' if !quoted => depth += 1,
+            b')' if !quoted => depth -= 1,
+            b'|' if !quoted && depth == 0 && bytes.get(i + 1) == Some(&b'|') => {
+                parts.push(expr[start..i].trim());
+                start = i + 2;
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    parts.push(expr[start..].trim());
+    parts
+}
+
 pub fn branch_matches(pattern: &str, branch: &str) -> bool {
     let p = pattern.trim().trim_start_matches("refs/heads/");
     if p == DEFAULT_BRANCH {
@@ -542,11 +583,15 @@ static TOOL_USE_ATTRS: &[cnmm_model::AttrSpec] = job_attr_list!(
     attr("via", T::Str, "run, uses, image or template."),
 );
 
-fn set_trigger_attrs(f: &mut Fact, t: &Triggers) {
+fn set_trigger_attrs(f: &mut Fact, t: &Triggers, ctx: &Ctx) {
     f.set("triggers", t.names());
     f.set("automatic", t.automatic());
     f.set("on_push", t.push);
-    f.set("on_default_branch", t.default_branch());
+    let on_default = match ctx.default_branch.as_deref() {
+        Some(b) => t.default_branch_among(&[b]),
+        None => t.default_branch(),
+    };
+    f.set("on_default_branch", on_default);
     f.set("on_pr", t.pull_request);
     f.set("on_tag", t.tag);
     f.set("on_release", t.release);
@@ -749,7 +794,7 @@ pub fn emit(pipelines: &[Pipeline], ctx: &Ctx) -> Vec<Fact> {
                 }
             ),
         );
-        fill_job_attrs(&mut jf, r);
+        fill_job_attrs(&mut jf, r, ctx);
         if let Some((c, _)) = &j.calls {
             jf.set("calls", c.as_str());
         }
@@ -792,8 +837,8 @@ pub fn emit(pipelines: &[Pipeline], ctx: &Ctx) -> Vec<Fact> {
                         cnmm_model::text::truncate(&m.matched, 120)
                     ),
                 );
-                fill_job_attrs(&mut f, r);
-                set_trigger_attrs(&mut f, &step_triggers);
+                fill_job_attrs(&mut f, r, ctx);
+                set_trigger_attrs(&mut f, &step_triggers, ctx);
                 f.set("tool", m.tool.as_str());
                 f.set("name", m.name.as_str());
                 f.set("via", m.via.as_str());
@@ -815,12 +860,12 @@ fn m_line(step: &Step, m: &ToolMatch) -> u32 {
         .unwrap_or_else(|| step.run.as_ref().map_or(step.line, |(_, first)| *first))
 }
 
-fn fill_job_attrs(f: &mut Fact, r: &Resolved) {
+fn fill_job_attrs(f: &mut Fact, r: &Resolved, ctx: &Ctx) {
     let j = r.job;
     f.set("provider", r.pipeline.provider);
     f.set("pipeline", r.pipeline.path.as_str());
     f.set("job", j.id.as_str());
-    set_trigger_attrs(f, &r.triggers);
+    set_trigger_attrs(f, &r.triggers, ctx);
     if let Some(e) = &j.environment {
         f.set("environment", e.as_str());
     }
@@ -940,6 +985,47 @@ fn golangci_scanners(condition: Option<&String>, ctx: &Ctx) -> Vec<(Step, Vec<To
         .collect()
 }
 
+/// The tools the hooks of `.pre-commit-config.yaml` run, as steps at each hook's line.
+fn pre_commit_hooks(
+    only: Option<&str>,
+    condition: Option<&String>,
+    ctx: &Ctx,
+) -> Vec<(Step, Vec<ToolMatch>)> {
+    let Some(file) = ctx.inventory.get(pre_commit::CONFIG) else {
+        return Vec::new();
+    };
+    let Ok(text) = ctx.reader.read_text(file) else {
+        return Vec::new();
+    };
+    pre_commit::hooks(&text, only)
+        .into_iter()
+        .filter_map(|h| {
+            let matches: Vec<ToolMatch> = h
+                .candidates
+                .iter()
+                .map(|c| ctx.tools.match_command(c))
+                .find(|ms| ms.iter().any(|m| m.excluded.is_none()))?
+                .into_iter()
+                .filter(|m| m.excluded.is_none())
+                .map(|m| ToolMatch {
+                    matched: format!("pre-commit hook `{}`", h.id),
+                    line: Some(h.line),
+                    ..m
+                })
+                .collect();
+            Some((
+                Step {
+                    path: Some(pre_commit::CONFIG.to_string()),
+                    line: h.line,
+                    condition: condition.cloned(),
+                    ..Default::default()
+                },
+                matches,
+            ))
+        })
+        .collect()
+}
+
 fn expand_into(
     steps: &[Step],
     path: &str,
@@ -977,6 +1063,26 @@ fn expand_into(
             .any(|m| m.tool == "golangci-lint" && m.excluded.is_none())
         {
             invoked.extend(golangci_scanners(s.condition.as_ref(), ctx));
+        }
+        if let Some(m) = matches
+            .iter()
+            .find(|m| m.tool == "pre-commit" && m.excluded.is_none())
+        {
+            // The hook a step names: in its command, or in the action's arguments.
+            let words: Vec<String> = if m.via == crate::tools::Via::Uses {
+                ["extra_args", "args"]
+                    .iter()
+                    .find_map(|k| s.with.get(*k))
+                    .map(|a| a.split_whitespace().map(str::to_string).collect())
+                    .unwrap_or_default()
+            } else {
+                m.matched.split_whitespace().map(str::to_string).collect()
+            };
+            invoked.extend(pre_commit_hooks(
+                pre_commit::named_hook(&words),
+                s.condition.as_ref(),
+                ctx,
+            ));
         }
         let mut step = s.clone();
         if step.path.is_none() && depth > 0 {
@@ -1121,6 +1227,34 @@ mod tests {
     }
 
     #[test]
+    fn alternatives_narrow_one_by_one() {
+        let t = Triggers {
+            push: true,
+            push_branches: vec!["develop".into(), "main".into()],
+            tag: true,
+            pull_request: true,
+            manual: true,
+            ..Default::default()
+        };
+        let n = t.narrow(
+            "${{ github.ref == 'refs/heads/main' ||\n startsWith(github.ref, 'refs/tags/') }}",
+        );
+        assert!(n.push && n.tag && !n.pull_request);
+        assert_eq!(n.push_branches, vec!["main".to_string()]);
+        assert!(!n.default_branch_among(&["develop"]));
+        assert!(n.default_branch_among(&["main"]));
+        // An alternative that says nothing narrows nothing.
+        let m = t.narrow(
+            "github.ref == 'refs/heads/main' || contains(github.event.head_commit.message, 'x')",
+        );
+        assert!(m.pull_request && m.default_branch_among(&["develop"]));
+        assert_eq!(
+            split_top_level_or("a(x||y) || 'p||q' || b"),
+            vec!["a(x||y)", "'p||q'", "b"]
+        );
+    }
+
+    #[test]
     fn default_branch_follows_filters() {
         assert!(push(&[]).default_branch());
         assert!(push(&["main"]).default_branch());
@@ -1142,7 +1276,8 @@ mod tests {
         let n = t.narrow("github.event_name != 'pull_request'");
         assert!(n.push && !n.pull_request);
         let n = t.narrow("github.event_name == 'pull_request' || github.ref == 'refs/heads/main'");
-        assert_eq!(n, t);
+        assert!(n.pull_request && n.push && n.default_branch() && !n.tag);
+        assert_eq!(n.push_branches, vec!["main".to_string()]);
         let n = t.narrow("github.ref == 'refs/heads/develop'");
         assert!(!n.default_branch());
         let n = t.narrow("github.event_name == 'push' && github.event.ref == 'refs/heads/main'");
