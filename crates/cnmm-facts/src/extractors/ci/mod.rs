@@ -325,6 +325,43 @@ fn ref_equals(compact: &str) -> Option<String> {
 }
 
 /// Glob-style branch filter match (`release/*`, `**`, `main`).
+/// Directories whose Dockerfiles build CI environments, not the project's deliverables.
+const CI_IMAGE_DIRS: &[&str] = &[
+    ".ci/",
+    ".github/",
+    ".gitlab/",
+    ".circleci/",
+    ".devcontainer/",
+    "ci/containers/",
+    "ci/images/",
+    "ci/docker/",
+];
+
+/// The Dockerfile of a CI build-environment image a job builds (`docker build -f
+/// ci/containers/fedora.Dockerfile ci/containers`), if it builds one: what such a job
+/// pushes is the CI's own tooling.
+fn ci_environment_image(steps: &[(Step, Vec<ToolMatch>)]) -> Option<String> {
+    steps
+        .iter()
+        .flat_map(|(_, ms)| ms)
+        .filter(|m| m.tool == "docker-build")
+        .find_map(|m| {
+            let words: Vec<&str> = m.matched.split_whitespace().collect();
+            let file = words.iter().enumerate().find_map(|(i, w)| {
+                if *w == "-f" || *w == "--file" {
+                    words.get(i + 1).copied()
+                } else {
+                    w.strip_prefix("--file=")
+                }
+            });
+            let file = file?.trim_matches(['"', '\'']).trim_start_matches("./");
+            CI_IMAGE_DIRS
+                .iter()
+                .any(|d| file.starts_with(d))
+                .then(|| file.to_string())
+        })
+}
+
 /// The `||` alternatives of an expression outside parentheses and quotes (one part when
 /// there is none).
 fn split_top_level_or(expr: &str) -> Vec<&str> {
@@ -717,7 +754,19 @@ pub fn emit(pipelines: &[Pipeline], ctx: &Ctx) -> Vec<Fact> {
         facts.push(stamp(f));
         for j in &p.jobs {
             let triggers = job_triggers(j, &base);
-            let steps = expand_steps(p, j, &by_path, ctx);
+            let mut steps = expand_steps(p, j, &by_path, ctx);
+            if let Some(df) = ci_environment_image(&steps) {
+                for m in steps.iter_mut().flat_map(|(_, ms)| ms.iter_mut()) {
+                    if m.excluded.is_none()
+                        && m.tool.starts_with("docker-")
+                        && m.categories.iter().any(|c| c == "publish")
+                    {
+                        m.excluded = Some(format!(
+                            "pushes a CI build-environment image (built from `{df}`), not a deliverable"
+                        ));
+                    }
+                }
+            }
             let mut categories = BTreeSet::new();
             let mut tools = BTreeSet::new();
             for (_, ms) in &steps {
@@ -839,6 +888,7 @@ pub fn emit(pipelines: &[Pipeline], ctx: &Ctx) -> Vec<Fact> {
                 );
                 fill_job_attrs(&mut f, r, ctx);
                 set_trigger_attrs(&mut f, &step_triggers, ctx);
+
                 f.set("tool", m.tool.as_str());
                 f.set("name", m.name.as_str());
                 f.set("via", m.via.as_str());
