@@ -132,6 +132,26 @@ fn read_file(root: &Path, file: &InvFile, max: u64) -> Result<Vec<u8>, String> {
     Ok(buf)
 }
 
+/// The forge owner a module or package declares: `module github.com/OWNER/...` in
+/// `go.mod`, or a GitHub/GitLab `repository` URL in `package.json`.
+fn declared_owner(inv: &Inventory, reader: &FsReader) -> Option<String> {
+    let read = |p: &str| inv.get(p).and_then(|f| reader.read_text(f).ok());
+    if let Some(text) = read("go.mod") {
+        let module = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("module "))
+            .map(|m| m.trim().trim_matches('"').to_string());
+        if let Some(owner) = module.as_deref().and_then(history::forge_owner) {
+            return Some(owner);
+        }
+    }
+    let text = read("package.json")?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let repo = v.get("repository")?;
+    let url = repo.as_str().or_else(|| repo.get("url")?.as_str())?;
+    history::forge_owner(url)
+}
+
 fn target_name(root: &Path) -> String {
     let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     canonical
@@ -270,6 +290,7 @@ fn scan_files(
         inventory: &inv,
         reader: &reader,
         default_branch: history::default_branch(&opts.root),
+        repo_owner: history::origin_owner(&opts.root).or_else(|| declared_owner(&inv, &reader)),
     };
     // Only candidate files are read: those an extractor claims or a rule's file query
     // names.

@@ -130,6 +130,9 @@ pub struct Ctx<'a> {
     /// The repository's default branch when the clone records it
     /// (`refs/remotes/origin/HEAD`); else `main`, `master`, `trunk` or `default` are.
     pub default_branch: Option<String>,
+    /// The organisation or user owning the repository on its forge (from the clone's
+    /// `origin` URL, else `go.mod` or `package.json`), if known.
+    pub repo_owner: Option<String>,
 }
 
 /// What extractors produce for one file.

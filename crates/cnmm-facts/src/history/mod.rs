@@ -239,6 +239,31 @@ pub fn default_branch(root: &Path) -> Option<String> {
     (!name.is_empty()).then(|| name.to_string())
 }
 
+/// The owner of the `origin` remote on a known forge (`git@github.com:acme/app.git`,
+/// `https://gitlab.com/acme/app`), if any.
+pub fn origin_owner(root: &Path) -> Option<String> {
+    let repo = open(root).ok()?;
+    let remote = repo.find_remote("origin").ok()?;
+    forge_owner(remote.url().ok()?)
+}
+
+/// The first path segment after a known forge host in a URL or module path
+/// (`github.com/prometheus/node_exporter` → `prometheus`).
+pub fn forge_owner(url: &str) -> Option<String> {
+    const FORGES: &[&str] = &["github.com", "gitlab.com", "bitbucket.org", "codeberg.org"];
+    let host_at = FORGES
+        .iter()
+        .find_map(|h| url.find(h).map(|i| i + h.len()))?;
+    let rest = url[host_at..].trim_start_matches([':', '/']);
+    let owner = rest.split('/').next()?;
+    let valid = !owner.is_empty()
+        && rest.contains('/')
+        && owner
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    valid.then(|| owner.to_string())
+}
+
 /// Opens the repository at exactly `root` (no search upward: a fixture inside a
 /// repository is not that repository) and reads its history.
 pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {
@@ -836,6 +861,27 @@ pub fn rfc3339(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forge_owners() {
+        for (url, owner) in [
+            (
+                "git@github.com:prometheus/node_exporter.git",
+                Some("prometheus"),
+            ),
+            ("https://github.com/argoproj/argo-cd", Some("argoproj")),
+            ("github.com/spf13/cobra", Some("spf13")),
+            (
+                "https://gitlab.com/libvirt/libvirt-python.git",
+                Some("libvirt"),
+            ),
+            ("/work/mirror/repo", None),
+            ("https://github.com/", None),
+            ("https://example.com/acme/app", None),
+        ] {
+            assert_eq!(forge_owner(url).as_deref(), owner, "{url}");
+        }
+    }
 
     #[test]
     fn version_tags() {

@@ -33,7 +33,7 @@ impl Extractor for GithubActions {
         false
     }
 
-    fn extract(&self, input: &FileInput, _ctx: &Ctx, out: &mut Output) {
+    fn extract(&self, input: &FileInput, ctx: &Ctx, out: &mut Output) {
         let path = input.path();
         let parsed = yaml::parse(input.text, yaml::Limits::default());
         if let Some(err) = &parsed.error {
@@ -61,9 +61,27 @@ impl Extractor for GithubActions {
         };
         if let Some(mut p) = pipeline {
             p.excluded = input.file.excluded.clone();
+            if let Some(owner) = ctx.repo_owner.as_deref() {
+                p.shared.extend(organisation_actions(&p, owner));
+            }
             out.pipelines.push(p);
         }
     }
+}
+
+/// Actions and reusable workflows kept in other repositories of the repository's own
+/// organisation (`prometheus/promci/publish_main@v1` in a `prometheus/*` repository):
+/// shared pipeline components of the organisation, not marketplace actions.
+fn organisation_actions(p: &Pipeline, owner: &str) -> Vec<SharedRef> {
+    let prefix = format!("{}/", owner.to_ascii_lowercase());
+    let mut out: Vec<SharedRef> = Vec::new();
+    for s in p.jobs.iter().flat_map(|j| &j.steps) {
+        let Some(u) = &s.uses else { continue };
+        if u.to_ascii_lowercase().starts_with(&prefix) && u.contains('@') {
+            out.push(SharedRef::new("organisation-action-use", u.clone(), s.line));
+        }
+    }
+    out
 }
 
 fn workflow(path: &str, doc: &Node, out: &mut Output) -> Option<Pipeline> {
