@@ -1,6 +1,9 @@
 //! Agreement between cnmm and hand-made labels of real repositories.
 //!
-//!     cargo run --release --example agreement -- accuracy/labels CLONES_DIR
+//!     cargo run --release --example agreement -- accuracy/labels CLONES_DIR [MIN_SECTIONS% MIN_CRITERIA%]
+//!
+//! With the two percentages it exits 1 when agreement is below either (or a clone is
+//! missing). `scripts/fetch-accuracy-clones.sh CLONES_DIR` makes the clones.
 //!
 //! Each label file (`accuracy/labels/*.yaml`) names a public repository, the commit it
 //! was judged at, the directory of its clone under CLONES_DIR, the expected section
@@ -49,6 +52,7 @@ fn main() {
         .collect();
     files.sort();
     let (mut sec_ok, mut sec_all, mut crit_ok, mut crit_all) = (0, 0, 0, 0);
+    let mut missing = 0usize;
     let mut per_criterion: BTreeMap<String, (u32, u32)> = BTreeMap::new();
     for f in &files {
         let text = std::fs::read_to_string(f).unwrap_or_default();
@@ -60,11 +64,17 @@ fn main() {
             }
         };
         let root = Path::new(clones).join(&label.clone);
+        if !root.is_dir() {
+            println!("{}: no clone at {}", label.repository, root.display());
+            missing += 1;
+            continue;
+        }
         let settings = cnmm::scan::Settings::default();
         let a = match cnmm::scan::assess(&root, &settings) {
             Ok((a, _)) => a,
             Err(e) => {
                 println!("{}: cannot scan {}: {e}", label.repository, root.display());
+                missing += 1;
                 continue;
             }
         };
@@ -125,12 +135,22 @@ fn main() {
     for (id, (ok, all)) in &per_criterion {
         println!("  {id:<4} {ok}/{all}");
     }
+    let (sec_pct, crit_pct) = (pct(sec_ok, sec_all), pct(crit_ok, crit_all));
     println!(
-        "sections: {sec_ok}/{sec_all} exact ({:.1}%); criteria: {crit_ok}/{crit_all} ({:.1}%); repositories: {}",
-        pct(sec_ok, sec_all),
-        pct(crit_ok, crit_all),
+        "sections: {sec_ok}/{sec_all} exact ({sec_pct:.1}%); criteria: {crit_ok}/{crit_all} ({crit_pct:.1}%); repositories: {} scanned of {}",
+        files.len() - missing,
         files.len()
     );
+    let min = |i: usize| {
+        args.get(i)
+            .and_then(|a| a.trim_end_matches('%').parse::<f64>().ok())
+    };
+    if let (Some(min_sec), Some(min_crit)) = (min(3), min(4)) {
+        if missing > 0 || sec_pct < min_sec || crit_pct < min_crit {
+            eprintln!("below {min_sec}% sections / {min_crit}% criteria, or clones missing");
+            std::process::exit(1);
+        }
+    }
 }
 
 fn short(id: &str) -> &str {
