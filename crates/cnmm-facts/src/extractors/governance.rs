@@ -98,7 +98,15 @@ fn classify(path: &str) -> Option<(&'static str, Option<&'static str>)> {
     if is_doc && lower == "readme.md" && dir == "release" {
         return Some(("release-doc", None));
     }
-    if is_doc && (dir == "docs" || dir.starts_with("docs/")) && lower.contains("releas") {
+    // `docs/RELEASING.md`, `docs/process/release.md`; not a documentation site's pages
+    // about a product's releases (`docs/guides/modules/deploy/pages/manage-releases.adoc`)
+    // nor release notes, which are records, not the process.
+    let near_docs_root =
+        dir == "docs" || (dir.starts_with("docs/") && dir.matches('/').count() == 1);
+    let notes = ["release-notes", "release_notes", "releasenotes"]
+        .iter()
+        .any(|n| lower.starts_with(n));
+    if is_doc && near_docs_root && lower.starts_with("releas") && !notes {
         return Some(("release-doc", None));
     }
     // Release tooling configuration.
