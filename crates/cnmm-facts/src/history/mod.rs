@@ -182,7 +182,9 @@ fn release_re() -> &'static Regex {
 
 fn version_tag_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| re(r"(^|[^0-9])\d+\.\d+"))
+    // MAJOR.MINOR anywhere, or a Jenkins plugin continuous-delivery version (JEP-229:
+    // `4423.vb_59f230b_ce53`, a build number and a commit).
+    RE.get_or_init(|| re(r"(^|[^0-9])\d+\.\d+|^\d+\.v[0-9a-f_]{6,}$"))
 }
 
 /// A tag name that names a version (`v1.2.3`, `chart-1.2.3`), not a moving tag.
@@ -885,10 +887,17 @@ mod tests {
 
     #[test]
     fn version_tags() {
-        for t in ["v1.2.3", "1.2.3", "chart-1.2.3", "v0.10", "api/v2.0.1"] {
+        for t in [
+            "v1.2.3",
+            "1.2.3",
+            "chart-1.2.3",
+            "v0.10",
+            "api/v2.0.1",
+            "4423.vb_59f230b_ce53",
+        ] {
             assert!(is_version_tag(t), "{t}");
         }
-        for t in ["latest", "stable", "nightly", "v1", "release"] {
+        for t in ["latest", "stable", "nightly", "v1", "release", "4423.vnext"] {
             assert!(!is_version_tag(t), "{t}");
         }
     }

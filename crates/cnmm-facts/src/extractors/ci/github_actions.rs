@@ -257,6 +257,12 @@ pub fn parse_triggers(on: &Node) -> Triggers {
             }
             t.other.insert("workflow_run".to_string());
         }
+        check @ ("check_run" | "check_suite") => {
+            // Runs when the checks of a commit complete, i.e. after the CI of a push
+            // (Jenkins plugins' continuous delivery releases this way).
+            t.push = true;
+            t.other.insert(check.to_string());
+        }
         other => {
             t.other.insert(other.to_string());
         }

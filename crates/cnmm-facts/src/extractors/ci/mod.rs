@@ -996,6 +996,22 @@ fn expand_steps(
             ));
         }
     }
+    // A reusable workflow of another repository cannot be read offline; like a remote
+    // action, it is known by the catalog only by its name (`maven-cd.yml`).
+    if let Some((target, line)) = &j.calls {
+        if local_target(target, &p.path).is_none() {
+            let ms = ctx.tools.match_uses(target, &BTreeMap::new());
+            if !ms.is_empty() {
+                out.push((
+                    Step {
+                        line: *line,
+                        ..Default::default()
+                    },
+                    ms,
+                ));
+            }
+        }
+    }
     expand_into(&j.steps, &p.path, by_path, ctx, 0, &mut out);
     out
 }
