@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod accuracy_labels;
 mod adversarial;
 mod cli;
 mod criteria;
