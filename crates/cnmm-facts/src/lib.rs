@@ -152,6 +152,48 @@ fn declared_owner(inv: &Inventory, reader: &FsReader) -> Option<String> {
     history::forge_owner(url)
 }
 
+/// Runs every extractor that claims `path` on `bytes` as a repository of one file, then
+/// the pipeline model: the facts and diagnostics. For fuzzing and unit tests of a
+/// single file; scans go through [`scan`].
+pub fn extract_file(path: &str, bytes: &[u8], catalog: &Catalog) -> (Vec<Fact>, Vec<Diagnostic>) {
+    struct OneFile<'t>(&'t str);
+    impl extractors::Reader for OneFile<'_> {
+        fn read_text(&self, _: &InvFile) -> Result<String, String> {
+            Ok(self.0.to_string())
+        }
+    }
+    let inv = Inventory {
+        files: vec![InvFile {
+            path: path.to_string(),
+            size: bytes.len() as u64,
+            excluded: None,
+            locator: inventory::Locator::Path(PathBuf::from(path)),
+        }],
+        ..Default::default()
+    };
+    let text = String::from_utf8_lossy(bytes);
+    let reader = OneFile(&text);
+    let matcher = tools::ToolMatcher::new(catalog);
+    let ctx = Ctx {
+        catalog,
+        tools: &matcher,
+        inventory: &inv,
+        reader: &reader,
+        default_branch: None,
+        repo_owner: None,
+    };
+    let input = extractors::FileInput::new(&inv.files[0], &text);
+    let mut out = Output::default();
+    for e in extractors::registry() {
+        if e.claims(path) {
+            e.extract(&input, &ctx, &mut out);
+        }
+    }
+    let mut facts = out.facts;
+    facts.extend(extractors::ci::emit(&out.pipelines, &ctx));
+    (facts, out.diagnostics)
+}
+
 fn target_name(root: &Path) -> String {
     let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     canonical

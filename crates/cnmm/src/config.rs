@@ -81,10 +81,18 @@ pub fn load(root: &Path, explicit: Option<&Path>) -> Result<Loaded, UserError> {
     };
     let text = std::fs::read_to_string(&path)
         .map_err(|e| UserError(format!("{shown}: cannot be read: {e}")))?;
+    Ok(Loaded {
+        config: parse(&text, &shown)?,
+        path: Some(path),
+    })
+}
+
+/// Parses and checks a configuration's text; `shown` names it in errors.
+pub fn parse(text: &str, shown: &str) -> Result<Config, UserError> {
     let config: Config = if text.trim().is_empty() {
         Config::default()
     } else {
-        serde_saphyr::from_str(&text).map_err(|e| {
+        serde_saphyr::from_str(text).map_err(|e| {
             let line = e
                 .location()
                 .map(|l| format!(":{}", l.line()))
@@ -122,10 +130,7 @@ pub fn load(root: &Path, explicit: Option<&Path>) -> Result<Loaded, UserError> {
             )));
         }
     }
-    Ok(Loaded {
-        config,
-        path: Some(path),
-    })
+    Ok(config)
 }
 
 /// `YYYY-MM-DD` with a plausible month and day.
