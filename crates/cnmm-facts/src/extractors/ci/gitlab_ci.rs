@@ -1063,10 +1063,11 @@ fn split_top<'s>(s: &'s str, op: &str) -> Vec<&'s str> {
             Some(_) => {}
             None => match b {
                 b'"' | b'\'' => quote = Some(b),
-                b'/' if i > 0 && s[..i].trim_end().ends_with("=~") => quote = Some(b'/'),
+                // Byte positions may fall inside a multi-byte character: compare bytes.
+                b'/' if i > 0 && bytes[..i].trim_ascii_end().ends_with(b"=~") => quote = Some(b'/'),
                 b'(' => depth += 1,
                 b')' => depth -= 1,
-                _ if depth == 0 && s[i..].starts_with(op) => {
+                _ if depth == 0 && bytes[i..].starts_with(op.as_bytes()) => {
                     parts.push(&s[start..i]);
                     i += op.len();
                     start = i;
@@ -1148,6 +1149,14 @@ fn only_refs(n: &Node, base: &Triggers) -> Triggers {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing: byte positions inside multi-byte characters must not be sliced.
+    #[test]
+    fn split_top_survives_multibyte_characters() {
+        assert_eq!(split_top("ü == 'é' && $Y", "&&"), vec!["ü == 'é' ", " $Y"]);
+        assert_eq!(split_top("$X =~ /é/ || ü", "||").len(), 2);
+        assert_eq!(split_top("€€€", "&&"), vec!["€€€"]);
+    }
 
     #[test]
     fn rules_expressions() {
