@@ -155,7 +155,12 @@ fn declared_owner(inv: &Inventory, reader: &FsReader) -> Option<String> {
 /// Runs every extractor that claims `path` on `bytes` as a repository of one file, then
 /// the pipeline model: the facts and diagnostics. For fuzzing and unit tests of a
 /// single file; scans go through [`scan`].
-pub fn extract_file(path: &str, bytes: &[u8], catalog: &Catalog) -> (Vec<Fact>, Vec<Diagnostic>) {
+pub fn extract_file(
+    path: &str,
+    bytes: &[u8],
+    matcher: &tools::ToolMatcher,
+) -> (Vec<Fact>, Vec<Diagnostic>) {
+    let catalog = matcher.catalog();
     struct OneFile<'t>(&'t str);
     impl extractors::Reader for OneFile<'_> {
         fn read_text(&self, _: &InvFile) -> Result<String, String> {
@@ -173,10 +178,9 @@ pub fn extract_file(path: &str, bytes: &[u8], catalog: &Catalog) -> (Vec<Fact>, 
     };
     let text = String::from_utf8_lossy(bytes);
     let reader = OneFile(&text);
-    let matcher = tools::ToolMatcher::new(catalog);
     let ctx = Ctx {
         catalog,
-        tools: &matcher,
+        tools: matcher,
         inventory: &inv,
         reader: &reader,
         default_branch: None,
@@ -309,6 +313,54 @@ fn looks_binary(bytes: &[u8]) -> bool {
     bytes.iter().take(8192).any(|&b| b == 0)
 }
 
+/// A file the scan reads, with the extractors that claim it and the rules' file queries
+/// that name it.
+type Candidate<'a> = (
+    &'a InvFile,
+    Vec<&'a dyn Extractor>,
+    Vec<&'a CompiledPattern>,
+);
+
+/// Only candidate files are read: those an extractor claims or a rule's file query names.
+fn select_candidates<'a>(
+    inv: &'a Inventory,
+    registry: &'a [Box<dyn Extractor>],
+    patterns: &'a [CompiledPattern],
+) -> Vec<Candidate<'a>> {
+    inv.files
+        .iter()
+        .filter_map(|f| {
+            let ex: Vec<&dyn Extractor> = registry
+                .iter()
+                .filter(|e| e.claims(&f.path))
+                .map(|e| e.as_ref())
+                .collect();
+            let pats: Vec<&CompiledPattern> = patterns
+                .iter()
+                .filter(|p| p.globs.is_match(&f.path))
+                .collect();
+            (!ex.is_empty() || !pats.is_empty()).then_some((f, ex, pats))
+        })
+        .collect()
+}
+
+/// The paths (relative, sorted) of the files a scan with these options would read: the
+/// same walk and selection as [`scan`], without reading anything. For benchmarks (the
+/// floor reads exactly these files) and debugging.
+pub fn candidate_paths(opts: &ScanOptions, catalog: &Catalog) -> Result<Vec<String>, String> {
+    let policy = PathPolicy::new(catalog, &opts.user_excludes)?;
+    let patterns = compile_patterns(&opts.file_patterns)?;
+    let inv = match &opts.history.rev {
+        Some(rev) => inventory::walk_tree(&opts.root, rev, &policy)?,
+        None => inventory::walk(&opts.root, &policy, opts.threads),
+    };
+    let registry = extractors::registry();
+    Ok(select_candidates(&inv, &registry, &patterns)
+        .into_iter()
+        .map(|(f, _, _)| f.path.clone())
+        .collect())
+}
+
 fn scan_files(
     opts: &ScanOptions,
     catalog: &Catalog,
@@ -334,24 +386,7 @@ fn scan_files(
         default_branch: history::default_branch(&opts.root),
         repo_owner: history::origin_owner(&opts.root).or_else(|| declared_owner(&inv, &reader)),
     };
-    // Only candidate files are read: those an extractor claims or a rule's file query
-    // names.
-    let candidates: Vec<(&InvFile, Vec<&dyn Extractor>, Vec<&CompiledPattern>)> = inv
-        .files
-        .iter()
-        .filter_map(|f| {
-            let ex: Vec<&dyn Extractor> = registry
-                .iter()
-                .filter(|e| e.claims(&f.path))
-                .map(|e| e.as_ref())
-                .collect();
-            let pats: Vec<&CompiledPattern> = patterns
-                .iter()
-                .filter(|p| p.globs.is_match(&f.path))
-                .collect();
-            (!ex.is_empty() || !pats.is_empty()).then_some((f, ex, pats))
-        })
-        .collect();
+    let candidates = select_candidates(&inv, &registry, patterns);
 
     let outputs: Vec<(Output, u64)> = candidates
         .par_iter()

@@ -146,6 +146,11 @@ impl<'a> ToolMatcher<'a> {
         m
     }
 
+    /// The catalog this matcher was compiled from.
+    pub fn catalog(&self) -> &'a Catalog {
+        self.catalog
+    }
+
     fn spec(&self, i: usize) -> &ToolSpec {
         &self.catalog.tools[i]
     }
