@@ -2,7 +2,7 @@
 // The positioned YAML tree every YAML extractor reads.
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let lines = u32::try_from(text.lines().count()).unwrap_or(u32::MAX);
+    let lines = u32::try_from(cnmm_fuzz::line_count(data)).unwrap_or(u32::MAX);
     let parsed = cnmm_model::yaml::parse(&text, cnmm_model::yaml::Limits::default());
     for d in &parsed.documents {
         assert!(
