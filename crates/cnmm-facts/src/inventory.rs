@@ -17,7 +17,11 @@ pub const DEFAULT_MAX_FILE_SIZE: u64 = 8 * 1024 * 1024;
 /// Where a file's bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Locator {
-    /// A file of a checkout.
+    /// A file of a checkout at `root/path` (the usual case: its name is valid UTF-8, so
+    /// the path is exact and no second copy of it is kept).
+    Checkout,
+    /// A file of a checkout whose name is not valid UTF-8 (its `path` is lossy): the
+    /// real path.
     Path(PathBuf),
     /// A blob of the object database (scans of `--rev`), by hex id.
     Blob(String),
@@ -27,7 +31,6 @@ pub enum Locator {
 pub struct InvFile {
     /// Path relative to the root, `/`-separated (lossy for non-UTF-8 names).
     pub path: String,
-    pub size: u64,
     /// Why facts from this file must not count, if they must not.
     pub excluded: Option<String>,
     pub locator: Locator,
@@ -39,6 +42,10 @@ pub struct Inventory {
     pub files: Vec<InvFile>,
     /// Directories not descended into, with the reason (sorted).
     pub pruned: Vec<(String, String)>,
+    /// Entries that are not regular files (symlinks, FIFOs, sockets, devices), with
+    /// what they are (sorted). Never followed or opened; a scan reports the ones named
+    /// like a file it would read.
+    pub not_files: Vec<(String, &'static str)>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -48,6 +55,15 @@ impl Inventory {
             .binary_search_by(|f| f.path.as_str().cmp(path))
             .ok()
             .map(|i| &self.files[i])
+    }
+
+    /// The files whose path starts with `prefix` (a directory with its trailing `/`,
+    /// or any path prefix), found by binary search: extractors look up their neighbours
+    /// per file, and a scan of the whole inventory each time is quadratic on monorepos.
+    pub fn with_prefix(&self, prefix: &str) -> &[InvFile] {
+        let start = self.files.partition_point(|f| f.path.as_str() < prefix);
+        let len = self.files[start..].partition_point(|f| f.path.starts_with(prefix));
+        &self.files[start..start + len]
     }
 }
 
@@ -119,6 +135,7 @@ impl PathPolicy {
 /// Walks `root` and returns every regular file, sorted.
 pub fn walk(root: &Path, policy: &PathPolicy, threads: usize) -> Inventory {
     let files = Mutex::new(Vec::new());
+    let not_files = Mutex::new(Vec::new());
     let pruned = Arc::new(Mutex::new(Vec::new()));
     let diagnostics = Mutex::new(Vec::new());
 
@@ -159,6 +176,7 @@ pub fn walk(root: &Path, policy: &PathPolicy, threads: usize) -> Inventory {
     let walker = builder.build_parallel();
     walker.run(|| {
         let files = &files;
+        let not_files = &not_files;
         let diagnostics = &diagnostics;
         let root = &root_buf;
         Box::new(move |result| {
@@ -169,16 +187,26 @@ pub fn walk(root: &Path, policy: &PathPolicy, threads: usize) -> Inventory {
                     };
                     // Symlinks are never followed; FIFOs, sockets and devices never read.
                     if !ft.is_file() {
+                        if let Some(what) = not_a_file(&ft) {
+                            if let Ok(mut n) = not_files.lock() {
+                                n.push((relative(root, entry.path()), what));
+                            }
+                        }
                         return ignore::WalkState::Continue;
                     }
-                    let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+                    // No stat here: sizes are checked when a candidate is read, and a
+                    // stat of every file of a monorepo is a third of the walk.
                     let path = relative(root, entry.path());
+                    let locator = if entry.path().to_str().is_some() {
+                        Locator::Checkout
+                    } else {
+                        Locator::Path(entry.into_path())
+                    };
                     if let Ok(mut f) = files.lock() {
                         f.push(InvFile {
                             excluded: None,
                             path,
-                            size,
-                            locator: Locator::Path(entry.into_path()),
+                            locator,
                         });
                     }
                 }
@@ -196,7 +224,7 @@ pub fn walk(root: &Path, policy: &PathPolicy, threads: usize) -> Inventory {
     for f in &mut files {
         f.excluded = policy.exclusion(&f.path);
     }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.sort_unstable_by(|a, b| a.path.cmp(&b.path));
     let mut pruned = pruned
         .lock()
         .map(|mut p| std::mem::take(&mut *p))
@@ -204,12 +232,41 @@ pub fn walk(root: &Path, policy: &PathPolicy, threads: usize) -> Inventory {
     pruned.sort();
     let mut diagnostics = diagnostics.into_inner().unwrap_or_default();
     diagnostics.sort();
+    let mut not_files = not_files.into_inner().unwrap_or_default();
+    not_files.sort();
     Inventory {
         files,
         pruned,
+        not_files,
         diagnostics,
     }
 }
+
+/// What an entry that is neither a directory nor a regular file is.
+fn not_a_file(ft: &std::fs::FileType) -> Option<&'static str> {
+    if ft.is_dir() || ft.is_file() {
+        return None;
+    }
+    if ft.is_symlink() {
+        return Some(SYMLINK);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return Some("a FIFO, not read");
+        }
+        if ft.is_socket() {
+            return Some("a socket, not read");
+        }
+        if ft.is_block_device() || ft.is_char_device() {
+            return Some("a device, not read");
+        }
+    }
+    Some("not a regular file, not read")
+}
+
+const SYMLINK: &str = "a symbolic link, not followed";
 
 /// The inventory of a commit's tree, read straight from the object database (no
 /// checkout): `--rev REV`, and the only way to scan a bare repository's files. The same
@@ -236,6 +293,7 @@ pub fn walk_tree(root: &Path, rev: &str, policy: &PathPolicy) -> Result<Inventor
         .map_err(|e| format!("--rev {rev}: its tree cannot be read: {}", e.message()))?;
     let mut files = Vec::new();
     let mut pruned = Vec::new();
+    let mut not_files = Vec::new();
     let mut diagnostics = Vec::new();
     let walked = tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
         let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
@@ -249,23 +307,14 @@ pub fn walk_tree(root: &Path, rev: &str, policy: &PathPolicy) -> Result<Inventor
             }
             // Regular and executable files; symlinks (0o120000) are not followed.
             Some(git2::ObjectType::Blob) if entry.filemode() & 0o170000 == 0o100000 => {
-                let size = match repo.odb().and_then(|odb| odb.read_header(entry.id())) {
-                    Ok((size, _)) => size as u64,
-                    Err(e) => {
-                        diagnostics.push(Diagnostic::warning(
-                            &path,
-                            None,
-                            format!("the blob cannot be read: {}", e.message()),
-                        ));
-                        return git2::TreeWalkResult::Ok;
-                    }
-                };
                 files.push(InvFile {
                     excluded: policy.exclusion(&path),
                     path,
-                    size,
                     locator: Locator::Blob(entry.id().to_string()),
                 });
+            }
+            Some(git2::ObjectType::Blob) if entry.filemode() & 0o170000 == 0o120000 => {
+                not_files.push((path, SYMLINK));
             }
             _ => {}
         }
@@ -281,12 +330,14 @@ pub fn walk_tree(root: &Path, rev: &str, policy: &PathPolicy) -> Result<Inventor
             ),
         ));
     }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.sort_unstable_by(|a, b| a.path.cmp(&b.path));
     pruned.sort();
+    not_files.sort();
     diagnostics.sort();
     Ok(Inventory {
         files,
         pruned,
+        not_files,
         diagnostics,
     })
 }
@@ -308,13 +359,19 @@ pub fn read_blob(root: &Path, id: &str, max: u64) -> Result<Vec<u8>, String> {
             return Err("the repository is not open".to_string());
         };
         let oid = git2::Oid::from_str(id).map_err(|e| e.message().to_string())?;
-        let blob = repo.find_blob(oid).map_err(|e| e.message().to_string())?;
-        if blob.size() as u64 > max {
+        // The size from the object's header first: a huge blob is never inflated.
+        let (size, _) = repo
+            .odb()
+            .and_then(|odb| odb.read_header(oid))
+            .map_err(|e| format!("the blob cannot be read: {}", e.message()))?;
+        if size as u64 > max {
             return Err(format!(
-                "{} bytes, over the {max} byte limit for files cnmm reads",
-                blob.size()
+                "{size} bytes, over the {max} byte limit for files cnmm reads"
             ));
         }
+        let blob = repo
+            .find_blob(oid)
+            .map_err(|e| format!("the blob cannot be read: {}", e.message()))?;
         Ok(blob.content().to_vec())
     })
 }
@@ -351,6 +408,13 @@ fn strip_paths(root: &Path, msg: &str) -> String {
 /// `root/a/b` → `a/b`, always with `/`.
 pub fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
+    #[cfg(unix)]
+    if let Some(s) = rel.to_str() {
+        // Already `/`-separated; the walker gives clean paths.
+        if !s.is_empty() {
+            return s.to_string();
+        }
+    }
     let parts: Vec<String> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())

@@ -105,7 +105,12 @@ impl Reader for FsReader<'_> {
 /// Reads a regular file (or, for `--rev`, a blob of the repository at `root`), refusing
 /// anything else and anything over `max` bytes.
 fn read_file(root: &Path, file: &InvFile, max: u64) -> Result<Vec<u8>, String> {
+    let joined;
     let p = match &file.locator {
+        Locator::Checkout => {
+            joined = root.join(&file.path);
+            &joined
+        }
         Locator::Path(p) => p,
         Locator::Blob(id) => return inventory::read_blob(root, id, max),
     };
@@ -170,9 +175,8 @@ pub fn extract_file(
     let inv = Inventory {
         files: vec![InvFile {
             path: path.to_string(),
-            size: bytes.len() as u64,
             excluded: None,
-            locator: inventory::Locator::Path(PathBuf::from(path)),
+            locator: inventory::Locator::Checkout,
         }],
         ..Default::default()
     };
@@ -463,6 +467,15 @@ fn scan_files(
 
     let mut facts = Vec::new();
     let mut diagnostics = inv.diagnostics.clone();
+    // A symlink or FIFO named like a file cnmm reads is evidence the user may expect to
+    // count (a workflow linked from elsewhere): say why it does not.
+    for (path, what) in &inv.not_files {
+        if registry.iter().any(|e| e.claims(path))
+            || patterns.iter().any(|p| p.globs.is_match(path))
+        {
+            diagnostics.push(Diagnostic::info(path, None, format!("skipped: {what}")));
+        }
+    }
     let mut pipelines = Vec::new();
     let mut bytes_read = 0;
     for (o, n) in outputs {

@@ -368,9 +368,9 @@ fn helper_probes(ctx: &Ctx, templates_dir: &str) -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
     for f in ctx
         .inventory
-        .files
+        .with_prefix(&prefix)
         .iter()
-        .filter(|f| f.path.starts_with(&prefix) && !f.path[prefix.len()..].contains('/'))
+        .filter(|f| !f.path[prefix.len()..].contains('/'))
     {
         let Ok(text) = ctx.reader.read_text(f) else {
             continue;

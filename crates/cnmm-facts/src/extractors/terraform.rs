@@ -225,13 +225,9 @@ fn published_module(path: &str, ctx: &Ctx) -> bool {
         } else {
             format!("{root}/examples/")
         };
-        let start = ctx
-            .inventory
-            .files
-            .partition_point(|f| f.path.as_str() < prefix.as_str());
-        ctx.inventory.files[start..]
+        ctx.inventory
+            .with_prefix(&prefix)
             .iter()
-            .take_while(|f| f.path.starts_with(&prefix))
             .any(|f| f.path.ends_with(".tf") || f.path.ends_with(".tofu"))
     })
 }

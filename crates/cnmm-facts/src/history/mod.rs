@@ -222,7 +222,7 @@ fn contains_ci(haystack: &[u8], needle: &[u8]) -> bool {
 /// Opens the repository (work tree or bare) at exactly `root`: no search upward, so a
 /// fixture inside a repository is not that repository.
 pub fn open(root: &Path) -> Result<git2::Repository, git2::Error> {
-    trust_repository_owner();
+    configure_libgit2();
     git2::Repository::open_ext(
         root,
         git2::RepositoryOpenFlags::NO_SEARCH,
@@ -393,22 +393,40 @@ fn finish(
     out
 }
 
-/// libgit2 refuses repositories owned by another user (git's `safe.directory`), which
-/// is the normal case in CI containers (checkout by the runner, scan as root or another
-/// uid). That check protects against running hooks or config-defined commands from a
-/// hostile repository; cnmm only reads objects and never executes anything from the
-/// repository, so it turns the check off, once, for this process.
-fn trust_repository_owner() {
+/// Sets libgit2's process-wide options once, before any repository is opened.
+///
+/// - libgit2 refuses repositories owned by another user (git's `safe.directory`), which
+///   is the normal case in CI containers (checkout by the runner, scan as root or
+///   another uid). That check protects against running hooks or config-defined
+///   commands from a hostile repository; cnmm only reads objects and never executes
+///   anything from the repository, so it turns the check off.
+/// - Each commit is parsed once and dropped: libgit2's object cache would only keep
+///   every walked commit alive (memory growing with the history, up to 256 MiB).
+/// - Objects read are not re-hashed (git does not re-hash on read either): SHA-1 of
+///   every commit was a third of the history walk's time. A corrupt object still fails
+///   to inflate or parse, which is a diagnostic.
+/// - Pack files are mapped in windows of [`PACK_WINDOW`] bytes, at most
+///   [`PACK_MAPPED_LIMIT`] at once (libgit2's defaults, 1 GiB and 8 GiB, map a whole
+///   pack and keep every page touched resident).
+fn configure_libgit2() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        // SAFETY: sets a libgit2 global before any repository is opened by this
-        // process's history reader; it is a plain flag with no other invariant.
-        let _ = unsafe { git2::opts::set_verify_owner_validation(false) };
-        // Each commit is parsed once and dropped: libgit2's object cache would only keep
-        // every walked commit alive (memory growing with the history, up to 256 MiB).
+        // SAFETY: these set libgit2 globals before this process opens any repository;
+        // they are plain values with no other invariant.
+        unsafe {
+            let _ = git2::opts::set_verify_owner_validation(false);
+            let _ = git2::opts::set_mwindow_size(PACK_WINDOW);
+            let _ = git2::opts::set_mwindow_mapped_limit(PACK_MAPPED_LIMIT);
+        }
         git2::opts::enable_caching(false);
+        git2::opts::strict_hash_verification(false);
     });
 }
+
+/// Bytes of a pack file mapped at a time, and mapped at most at once (see
+/// [`configure_libgit2`]).
+const PACK_WINDOW: usize = 8 << 20;
+const PACK_MAPPED_LIMIT: usize = 32 << 20;
 
 fn pct(n: u64, d: u64) -> Option<f64> {
     if d == 0 {
