@@ -30,7 +30,51 @@ fn scan_json(root: &Path) -> serde_json::Value {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).expect("json")
+    let v = serde_json::from_slice(&out.stdout).expect("json");
+    assert_complete(&v);
+    v
+}
+
+/// A complete report: all five sections, every criterion of the rule set with a status
+/// and each section with a level, whatever the scan ran into.
+fn assert_complete(v: &serde_json::Value) {
+    let sections = v["sections"].as_array().expect("sections");
+    let ids: Vec<&str> = sections.iter().filter_map(|s| s["id"].as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "process",
+            "audit_logs",
+            "ci_cd",
+            "change_control",
+            "security"
+        ]
+    );
+    let criteria: Vec<&serde_json::Value> = sections
+        .iter()
+        .flat_map(|s| s["criteria"].as_array().expect("criteria"))
+        .collect();
+    assert_eq!(criteria.len(), 40, "every criterion is reported");
+    for c in &criteria {
+        assert!(c["status"].is_string(), "{c}");
+    }
+    for s in sections {
+        assert!(
+            s["level"].as_u64().is_some_and(|l| (1..=5).contains(&l)),
+            "{s}"
+        );
+    }
+}
+
+fn criterion_status<'v>(v: &'v serde_json::Value, id: &str) -> &'v serde_json::Value {
+    v["sections"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["criteria"].as_array().into_iter().flatten())
+        .find(|c| c["id"] == id)
+        .map(|c| &c["status"])
+        .unwrap_or(&serde_json::Value::Null)
 }
 
 fn has_diag(v: &serde_json::Value, path: &str, needle: &str) -> bool {
@@ -265,4 +309,98 @@ fn escape_sequences_never_reach_the_terminal_raw() {
         !out.stdout.contains(&0x1b) && !out.stdout.contains(&0x07),
         "raw control characters in the text report"
     );
+}
+
+#[cfg(unix)]
+extern "C" {
+    #[link_name = "geteuid"]
+    fn libc_geteuid() -> u32;
+}
+
+/// Unreadable directories and files become diagnostics; the rest is scanned. Root reads
+/// everything, so as root the scan runs as `nobody` (a copy of the binary in the fixture,
+/// where `nobody` can reach it): the test means the same as root and as a user.
+#[cfg(unix)]
+#[test]
+fn permission_denied_paths_become_diagnostics() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let repo = materialise("scenarios/github-app".as_ref(), false);
+    let root = repo.path();
+    let chmod = |p: &Path, mode: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod")
+    };
+    let secret = root.join("deploy/secret");
+    std::fs::create_dir_all(&secret).expect("mkdir");
+    std::fs::write(secret.join("Dockerfile"), "FROM scratch\n").expect("write");
+    let locked = root.join(".github/workflows/locked.yml");
+    std::fs::write(&locked, "on: [push]\njobs: {}\n").expect("write");
+
+    let bin = assert_cmd::cargo::cargo_bin("cnmm");
+    // SAFETY: geteuid has no preconditions.
+    let as_root = unsafe { libc_geteuid() } == 0;
+    let mut cmd = if as_root {
+        let private = tempfile::Builder::new()
+            .prefix("cnmm-nobody-")
+            .tempdir()
+            .expect("tempdir");
+        let copy = private.path().join("cnmm");
+        std::fs::copy(&bin, &copy).expect("copy binary");
+        chmod(private.path(), 0o755);
+        chmod(&copy, 0o755);
+        // Every directory of the fixture must be reachable by `nobody`.
+        for dir in walk_dirs(root) {
+            chmod(&dir, 0o755);
+        }
+        let mut c = std::process::Command::new(&copy);
+        c.uid(65_534).gid(65_534).env("HOME", private.path());
+        std::mem::forget(private); // removed with the machine's temp dir; `nobody` ran from it
+        c
+    } else {
+        std::process::Command::new(&bin)
+    };
+    chmod(&secret, 0o000);
+    chmod(&locked, 0o000);
+    let out = cmd
+        .args(["scan", "--format", "json"])
+        .arg(root)
+        .output()
+        .expect("run");
+    chmod(&secret, 0o755);
+    chmod(&locked, 0o644);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        has_diag(&v, "deploy/secret", "Permission denied"),
+        "{}",
+        v["diagnostics"]
+    );
+    assert!(
+        has_diag(&v, ".github/workflows/locked.yml", "Permission denied"),
+        "{}",
+        v["diagnostics"]
+    );
+    assert_complete(&v);
+    assert_eq!(criterion_status(&v, "P2a"), "met");
+}
+
+#[cfg(unix)]
+fn walk_dirs(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![root.to_path_buf()];
+    let mut i = 0;
+    while i < out.len() {
+        if let Ok(rd) = std::fs::read_dir(&out[i]) {
+            for e in rd.flatten() {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    out.push(e.path());
+                }
+            }
+        }
+        i += 1;
+    }
+    out
 }
