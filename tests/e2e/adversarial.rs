@@ -104,6 +104,15 @@ fn symlinks_are_never_followed() {
         "walked through a symlink out of the root"
     );
     assert!(!text.contains("loop/"), "walked a symlink loop");
+    assert!(
+        has_diag(
+            &v,
+            ".github/workflows/passwd.yml",
+            "symbolic link, not followed"
+        ),
+        "{}",
+        v["diagnostics"]
+    );
     p2a_met(root);
 }
 
@@ -120,10 +129,20 @@ fn fifos_and_sockets_are_not_read() {
     let _sock = std::os::unix::net::UnixListener::bind(root.join(".github/workflows/sock.yml"))
         .expect("socket");
     let started = Instant::now();
-    scan_json(root);
+    let v = scan_json(root);
     assert!(
         started.elapsed() < Duration::from_secs(20),
         "a FIFO made the scan hang"
+    );
+    assert!(
+        has_diag(&v, "fifo.yml", "a FIFO, not read"),
+        "{}",
+        v["diagnostics"]
+    );
+    assert!(
+        has_diag(&v, "sock.yml", "a socket, not read"),
+        "{}",
+        v["diagnostics"]
     );
     p2a_met(root);
 }
@@ -176,6 +195,15 @@ fn invalid_utf8_names_and_contents() {
     .expect("write");
     let v = scan_json(root);
     assert!(has_diag(&v, "latin1.yml", "UTF-8"), "{}", v["diagnostics"]);
+    assert!(
+        has_diag(
+            &v,
+            "bad-\u{fffd}\u{fffd}.yml",
+            "file name is not valid UTF-8"
+        ),
+        "{}",
+        v["diagnostics"]
+    );
     p2a_met(root);
 }
 
@@ -309,6 +337,30 @@ fn escape_sequences_never_reach_the_terminal_raw() {
         !out.stdout.contains(&0x1b) && !out.stdout.contains(&0x07),
         "raw control characters in the text report"
     );
+    // Every other format, and what goes to stderr (a path named with escapes in an
+    // error message too).
+    for format in ["json", "markdown", "html", "sarif", "junit"] {
+        let out = Command::cargo_bin("cnmm")
+            .expect("bin")
+            .args(["scan", "--verbose", "--fail-below", "5", "--format", format])
+            .arg(root)
+            .output()
+            .expect("run");
+        for (stream, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            assert!(
+                !bytes.contains(&0x1b) && !bytes.contains(&0x07),
+                "raw control characters in {format} {stream}"
+            );
+        }
+    }
+    let out = Command::cargo_bin("cnmm")
+        .expect("bin")
+        .arg("scan")
+        .arg(root.join("no\u{1b}[31mdir"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!out.stderr.contains(&0x1b), "raw ESC in an error message");
 }
 
 #[cfg(unix)]

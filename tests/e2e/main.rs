@@ -8,6 +8,7 @@ mod adversarial;
 mod cli;
 mod criteria;
 mod deployment;
+mod determinism;
 mod docs;
 mod history;
 mod providers;

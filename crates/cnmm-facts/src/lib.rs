@@ -396,6 +396,13 @@ fn scan_files(
         .par_iter()
         .map(|(file, extractors, pats)| {
             let mut out = Output::default();
+            if matches!(file.locator, Locator::Path(_)) {
+                out.diagnostics.push(Diagnostic::info(
+                    &file.path,
+                    None,
+                    "the file name is not valid UTF-8; it is shown with replacement characters",
+                ));
+            }
             let bytes = match read_file(&opts.root, file, opts.max_file_size) {
                 Ok(b) => b,
                 Err(e) => {

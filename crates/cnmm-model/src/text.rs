@@ -16,6 +16,12 @@ pub fn sanitize(s: &str) -> String {
         .collect()
 }
 
+/// [`sanitize`] line by line, keeping the line breaks: for messages on the terminal
+/// that may quote a path or a value from the repository.
+pub fn sanitize_lines(s: &str) -> String {
+    s.lines().map(sanitize).collect::<Vec<_>>().join("\n")
+}
+
 /// Shortens `s` to at most `max` characters, marking the cut with `…`.
 pub fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -36,6 +42,7 @@ mod tests {
         assert_eq!(sanitize("tab\there"), "tab here");
         assert_eq!(sanitize("plain"), "plain");
         assert_eq!(sanitize("c1\u{9b}x"), "c1?x");
+        assert_eq!(sanitize_lines("a\x1b]0;t\x07\nb\r\n"), "a?]0;t?\nb");
     }
 
     #[test]

@@ -71,7 +71,10 @@ pub fn run() -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("cnmm: error: {e}");
+            eprintln!(
+                "cnmm: error: {}",
+                cnmm_model::text::sanitize_lines(&e.to_string())
+            );
             EXIT_USAGE
         }
     }

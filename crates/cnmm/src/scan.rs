@@ -213,7 +213,10 @@ pub fn run(a: &ScanArgs) -> Result<i32, UserError> {
         Ok(EXIT_OK)
     } else {
         for f in &failed {
-            eprintln!("cnmm: below target: {f}");
+            eprintln!(
+                "cnmm: below target: {}",
+                cnmm_model::text::sanitize_lines(f)
+            );
         }
         Ok(EXIT_BELOW_TARGET)
     }
