@@ -10,19 +10,22 @@
 # Environment: BENCH_DIR (where generated repositories go, default a new temp dir; an
 # existing repository there is reused), RUNS (runs per command, default 3).
 #
-# Columns (times in seconds, the smallest of RUNS runs; MiB = the largest peak RSS):
+# Columns (times in seconds: the smallest of RUNS runs; memory: the largest):
 #   files, commits   `git ls-files`, `git rev-list --count HEAD`
 #   win              commits in cnmm's default window (365 days before HEAD's committer
 #                    date): `git rev-list --count --max-age=T HEAD`
 #   cand, MB         the files cnmm reads (examples/candidates.rs) and their size
-#   floor            `git log --max-age=T --format='%H %at %P'` (the same window as cnmm)
-#                    then `cat` of the candidate files, one after the other
-#   floor_full_cpu   the same with the full `git log` (every commit)
-#   cnmm             `cnmm scan REPO -f json -o /dev/null` (default --jobs = CPUs)
-#   x_cpu, x_wall    cnmm / floor; x_full = cnmm CPU / floor_full CPU
-# CPU = user + system, children included. On a shared machine wall time measures the
-# neighbours too, so the budget is judged on CPU; cnmm runs its history walk and file
-# scan on two threads at once, so its wall time can be below its CPU time.
+#   floor_w, floor_c `git log --max-age=T --format='%H %at %P'` (the same window as cnmm)
+#                    then `cat` of the candidate files, wall and CPU
+#   full_c           the same with the full `git log` (every commit), CPU
+#   cnmm_w, cnmm_c   `cnmm scan REPO -f json -o /dev/null` (default --jobs = CPUs)
+#   MiB, anon, file  cnmm's peak resident memory, and its peak anonymous (heap) and
+#                    file-backed (mapped pack, index and binary) parts
+#   x_cpu, x_wall    cnmm / floor; x_full = cnmm CPU / full_c
+# CPU = user + system, children included, from wait4 (bench/measure.py). On a shared
+# machine wall time measures the neighbours too, so the budget is judged on CPU; cnmm
+# runs its history walk and file scan on two threads at once, so its wall time can be
+# below its CPU time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -35,11 +38,11 @@ FLOOR='set -e; git -C "$1" log $3 --format="%H %at %P" >/dev/null; cd "$1"; xarg
 
 header() {
   echo "# $(date -u +%FT%TZ) $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-), load $(load), RUNS=$RUNS"
-  printf '%-16s %8s %8s %8s %6s %6s | %6s %6s %7s | %6s %6s %5s | %5s %6s %6s\n' \
-    repo files commits win cand MB floor_w floor_c full_c cnmm_w cnmm_c MiB x_cpu x_full x_wall
+  printf '%-16s %7s %7s %7s %5s %5s | %6s %6s %6s | %6s %6s %4s %4s %4s | %5s %6s %6s\n' \
+    repo files commits win cand MB floor_w floor_c full_c cnmm_w cnmm_c MiB anon file x_cpu x_full x_wall
 }
 
-row() { # $1 = label, $2 = repository
+row() { # $1 = label, $2 = repository; sets LAST_CNMM_CPU and LAST_FLOOR_CPU
   local label=$1 repo=$2 list head_ts since files commits win cand bytes
   list=$(mktemp)
   "$CANDIDATES" -0 "$repo" >"$list"
@@ -50,14 +53,15 @@ row() { # $1 = label, $2 = repository
   win=$(git -C "$repo" rev-list --count --max-age="$since" HEAD)
   cand=$(tr -cd '\0' <"$list" | wc -c)
   bytes=$(cd "$repo" && xargs -0 -r cat -- <"$list" | wc -c)
-  local fw fc fk ffw ffc ffk cw cc ck
-  read -r fw fc fk < <(best "$RUNS" bash -c "$FLOOR" _ "$repo" "$list" "--max-age=$since")
-  read -r ffw ffc ffk < <(best "$RUNS" bash -c "$FLOOR" _ "$repo" "$list" "")
-  read -r cw cc ck < <(best "$RUNS" "$CNMM" scan "$repo" -f json -o /dev/null)
-  printf '%-16s %8s %8s %8s %6s %6.1f | %6s %6s %7s | %6s %6s %5s | %5s %6s %6s\n' \
+  local fw fc ffc cw cc ck ca cf
+  read -r fw fc _ < <(best "$RUNS" bash -c "$FLOOR" _ "$repo" "$list" "--max-age=$since")
+  read -r _ ffc _ < <(best "$RUNS" bash -c "$FLOOR" _ "$repo" "$list" "")
+  read -r cw cc ck ca cf < <(best "$RUNS" "$CNMM" scan "$repo" -f json -o /dev/null)
+  printf '%-16s %7s %7s %7s %5s %5.1f | %6s %6s %6s | %6s %6s %4s %4s %4s | %5s %6s %6s\n' \
     "$label" "$files" "$commits" "$win" "$cand" "$(awk "BEGIN{print $bytes / 1e6}")" \
-    "$fw" "$fc" "$ffc" "$cw" "$cc" "$(mib "$ck")" \
+    "$fw" "$fc" "$ffc" "$cw" "$cc" "$(mib "$ck")" "$(mib "$ca")" "$(mib "$cf")" \
     "$(ratio "$cc" "$fc")" "$(ratio "$cc" "$ffc")" "$(ratio "$cw" "$fw")"
+  LAST_CNMM_CPU=$cc LAST_FLOOR_CPU=$fc
   rm -f "$list"
 }
 
@@ -67,6 +71,7 @@ generate() { # $1 = files, $2 = commits, $3 = dir
   rm -rf "$dir" && git init -q -b main "$dir"
   "$GEN" "$1" "$2" | git -C "$dir" fast-import --quiet
   git -C "$dir" reset -q --hard main
+  git -C "$dir" repack -adq # one pack, as a clone has
   echo "# generated $dir in $(awk "BEGIN{printf \"%.0f\", $(date +%s.%N) - $t0}") s ($(du -sh "$dir/.git" | cut -f1) of git objects)" >&2
 }
 
@@ -75,12 +80,21 @@ case ${1:-} in
     base_f=${2:-12500} base_c=${3:-50000}
     read -r -a scales <<<"${4:-1 4 16}"
     header
+    scaling=""
+    prev_c="" prev_f=""
     for s in "${scales[@]}"; do
       f=$((base_f * s)) c=$((base_c * s))
       repo="$WORK/mono-$f-$c"
       [ -d "$repo/.git" ] || generate "$f" "$c" "$repo"
       row "gen ${s}x" "$repo"
+      if [ -n "$prev_c" ]; then
+        scaling+="  to ${s}x: cnmm CPU x$(ratio "$LAST_CNMM_CPU" "$prev_c"), floor CPU x$(ratio "$LAST_FLOOR_CPU" "$prev_f")"$'\n'
+      fi
+      prev_c=$LAST_CNMM_CPU prev_f=$LAST_FLOOR_CPU
     done
+    if [ -n "$scaling" ]; then
+      printf '# scaling (each step is 4x the files and commits when SCALES is "1 4 16"):\n%s' "$scaling"
+    fi
     ;;
   real)
     shift

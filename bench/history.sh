@@ -10,8 +10,8 @@
 #   cnmm scan --format json --history-window 100000 REPO          (every commit in window)
 #   cnmm scan --format json REPO                                  (default 365-day window,
 #                                                                  ~105k commits at this spacing)
-# with /usr/bin/time, three runs each, and prints the fastest run's wall time, CPU time
-# (user + system), peak resident memory, and cnmm's CPU time over git log's (`cpu_x`;
+# three runs each (bench/measure.py), and prints the smallest wall time and CPU time
+# (user + system) and the largest peak resident memory, and cnmm's CPU time over git log's (`cpu_x`;
 # CPU time, because wall time on a shared machine mostly measures the neighbours). The repository has two files, so the scan's time is the
 # history walk. This script uses the git program to build and time the baseline;
 # cnmm itself never runs git.
@@ -20,8 +20,8 @@ cd "$(dirname "$0")/.."
 SIZES=("${@:-25000 100000}")
 read -r -a SIZES <<<"${SIZES[*]}"
 WORK=${BENCH_DIR:-$(mktemp -d)}
-cargo build --release -j 1 -p cnmm >/dev/null
-CNMM=$PWD/target/release/cnmm
+. bench/lib.sh
+build_cnmm
 
 generate() { # $1 = commits, $2 = dir
   local n=$1 dir=$2
@@ -72,30 +72,14 @@ PY
   git -C "$dir" repack -adq   # as a clone would have it: one pack
 }
 
-best() { # prints "wall_s cpu_s peak_kb" of the fastest (wall) of 3 runs of "$@"
-  local best_s="" best_cpu="" best_kb=""
-  for _ in 1 2 3; do
-    /usr/bin/time -f '%e %U %S %M' -o "$WORK/time.txt" "$@" >/dev/null
-    local s u sy kb
-    read -r s u sy kb <"$WORK/time.txt"
-    if [ -z "$best_s" ] || awk "BEGIN{exit !($s < $best_s)}"; then
-      best_s=$s; best_cpu=$(awk "BEGIN{printf \"%.2f\", $u + $sy}"); best_kb=$kb
-    fi
-  done
-  echo "$best_s $best_cpu $best_kb"
-}
-
-mib() { awk "BEGIN{printf \"%.1f\", $1 / 1024}"; }
-ratio() { awk "BEGIN{printf \"%.2f\", $1 / $2}"; }
-
 printf '%-8s | %-19s | %-26s | %-19s\n' "" "git log" "cnmm, every commit in window" "cnmm, 365-day window"
 printf '%-8s | %-6s %-5s %-6s | %-6s %-5s %-6s %-6s | %-6s %-5s %-6s\n' commits wall_s cpu_s MiB wall_s cpu_s MiB cpu_x wall_s cpu_s MiB
 for n in "${SIZES[@]}"; do
   repo="$WORK/repo-$n"
   [ -d "$repo/.git" ] || generate "$n" "$repo"
-  read -r gs gc gkb < <(best git -C "$repo" log --format='%H %at %P')
-  read -r cs cc ckb < <(best "$CNMM" scan --format json --history-window 100000 "$repo")
-  read -r ws wc wkb < <(best "$CNMM" scan --format json "$repo")
+  read -r gs gc gkb _ < <(best 3 git -C "$repo" log --format='%H %at %P')
+  read -r cs cc ckb _ < <(best 3 "$CNMM" scan --format json --history-window 100000 "$repo")
+  read -r ws wc wkb _ < <(best 3 "$CNMM" scan --format json "$repo")
   printf '%-8s | %-6s %-5s %-6s | %-6s %-5s %-6s %-6s | %-6s %-5s %-6s\n' "$n" \
     "$gs" "$gc" "$(mib "$gkb")" "$cs" "$cc" "$(mib "$ckb")" "$(ratio "$cc" "$gc")" \
     "$ws" "$wc" "$(mib "$wkb")"

@@ -9,6 +9,7 @@ pub mod shell;
 pub mod tools;
 pub use cnmm_model::yaml;
 
+use cnmm_model::lazy_regex::LazyRegex;
 use cnmm_model::{
     attr, AttrType, Catalog, Diagnostic, Fact, FactKindSpec, FactSource, HistorySummary, Location,
     Target,
@@ -16,7 +17,6 @@ use cnmm_model::{
 use extractors::{Ctx, Extractor, FileInput, Output, Reader};
 use inventory::{InvFile, Inventory, Locator, PathPolicy};
 use rayon::prelude::*;
-use regex::Regex;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -283,7 +283,7 @@ pub fn scan(opts: &ScanOptions, catalog: &Catalog) -> Result<ScanResult, String>
 struct CompiledPattern {
     key: String,
     globs: globset::GlobSet,
-    content: Option<Regex>,
+    content: Option<LazyRegex>,
 }
 
 fn compile_patterns(patterns: &[FilePattern]) -> Result<Vec<CompiledPattern>, String> {
@@ -302,12 +302,7 @@ fn compile_patterns(patterns: &[FilePattern]) -> Result<Vec<CompiledPattern>, St
             Ok(CompiledPattern {
                 key: p.key.clone(),
                 globs: b.build().map_err(|e| e.to_string())?,
-                content: p
-                    .content
-                    .as_deref()
-                    .map(Regex::new)
-                    .transpose()
-                    .map_err(|e| e.to_string())?,
+                content: p.content.as_deref().map(LazyRegex::new).transpose()?,
             })
         })
         .collect()
@@ -444,7 +439,10 @@ fn scan_files(
             for p in pats {
                 let line = match &p.content {
                     None => Some(1),
-                    Some(re) => re.find(&text).map(|m| line_of(&text, m.start())),
+                    Some(re) => re
+                        .regex()
+                        .and_then(|re| re.find(&text))
+                        .map(|m| line_of(&text, m.start())),
                 };
                 if let Some(line) = line {
                     let mut f = Fact::new(

@@ -6,8 +6,8 @@
 //! `echo "run trivy"`) is reported as an excluded mention with the reason.
 
 use crate::shell::{command_name, is_assignment, is_flag};
+use cnmm_model::lazy_regex::LazyRegex;
 use cnmm_model::{Catalog, ToolSpec};
-use regex::Regex;
 use std::collections::{BTreeMap, HashMap};
 
 /// How a tool was reached.
@@ -52,14 +52,14 @@ struct RunPattern {
 
 struct UsesNamePattern {
     tool: usize,
-    name: Regex,
+    name: LazyRegex,
 }
 
 struct UsesPattern {
     tool: usize,
     prefix: String,
-    with: Vec<(String, Regex)>,
-    without: Vec<(String, Regex)>,
+    with: Vec<(String, LazyRegex)>,
+    without: Vec<(String, LazyRegex)>,
 }
 
 /// A compiled catalog, ready to match commands, step references and images.
@@ -117,10 +117,10 @@ impl<'a> ToolMatcher<'a> {
                     args: rest.to_vec(),
                 });
             }
-            let compile = |inputs: &BTreeMap<String, String>| -> Vec<(String, Regex)> {
+            let compile = |inputs: &BTreeMap<String, String>| -> Vec<(String, LazyRegex)> {
                 inputs
                     .iter()
-                    .filter_map(|(k, v)| Regex::new(v).ok().map(|re| (k.clone(), re)))
+                    .filter_map(|(k, v)| LazyRegex::new(v).ok().map(|re| (k.clone(), re)))
                     .collect()
             };
             for u in &tool.uses {
@@ -132,7 +132,7 @@ impl<'a> ToolMatcher<'a> {
                 });
             }
             for n in &tool.uses_name {
-                if let Ok(name) = Regex::new(n) {
+                if let Ok(name) = LazyRegex::new(n) {
                     m.uses_names.push(UsesNamePattern { tool: i, name });
                 }
             }

@@ -6,6 +6,7 @@ pub mod assessment;
 pub mod catalog;
 pub mod diagnostic;
 pub mod fact;
+pub mod lazy_regex;
 pub mod text;
 pub mod yaml;
 

@@ -3,10 +3,10 @@
 
 use crate::query::{CmpOp, Cond, FactQuery, Query, Scalar};
 use crate::{FileQuery, Rule, RuleSet};
+use cnmm_model::lazy_regex::LazyRegex;
 use cnmm_model::yaml::{self, Node, Value};
 use cnmm_model::{AttrType, Catalog, FactKindSpec, SectionId, MAX_LEVEL};
 use include_dir::{include_dir, Dir};
-use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
@@ -164,7 +164,7 @@ pub fn load_catalog_onto(
             }
         }
         for n in &t.uses_name {
-            if let Err(e) = Regex::new(n) {
+            if let Err(e) = LazyRegex::new(n) {
                 errors.push(LoadError {
                     path: label.into(),
                     line: None,
@@ -173,7 +173,7 @@ pub fn load_catalog_onto(
             }
         }
         for (k, v) in t.with.iter().chain(&t.without) {
-            if let Err(e) = Regex::new(v) {
+            if let Err(e) = LazyRegex::new(v) {
                 errors.push(LoadError {
                     path: label.into(),
                     line: None,
@@ -450,7 +450,7 @@ impl Parser<'_> {
         }
         let content = f.get("content").and_then(Node::as_str).map(str::to_string);
         if let Some(c) = &content {
-            if let Err(e) = Regex::new(c) {
+            if let Err(e) = LazyRegex::new(c) {
                 let line = f.get("content").map(|n| n.line).unwrap_or(f.line);
                 self.err(
                     line,
@@ -591,7 +591,7 @@ impl Parser<'_> {
                         }
                         "matches" | "not_matches" => {
                             let pat = v.as_str().unwrap_or_default();
-                            match Regex::new(pat) {
+                            match LazyRegex::new(pat) {
                                 Ok(re) => {
                                     if op == "matches" {
                                         Cond::Matches(re)

@@ -15,8 +15,8 @@
 //!     - all: [...]
 //! ```
 
+use cnmm_model::lazy_regex::LazyRegex;
 use cnmm_model::{AttrValue, Fact};
-use regex::Regex;
 
 #[derive(Debug, Clone)]
 pub enum Query {
@@ -41,8 +41,8 @@ pub enum Cond {
     Eq(Scalar),
     In(Vec<String>),
     NotIn(Vec<String>),
-    Matches(Regex),
-    NotMatches(Regex),
+    Matches(LazyRegex),
+    NotMatches(LazyRegex),
     Cmp(CmpOp, f64),
     Exists(bool),
 }
@@ -250,7 +250,7 @@ mod tests {
         assert!(!Cond::Cmp(CmpOp::Gt, 6.0).holds(None));
         assert!(Cond::Eq(Scalar::Bool(false)).holds(None));
         assert!(Cond::Exists(false).holds(None));
-        let re = Regex::new("(?i)prod").expect("re");
+        let re = LazyRegex::new("(?i)prod").expect("re");
         assert!(Cond::Matches(re).holds(Some(&AttrValue::Str("Production".into()))));
     }
 }
