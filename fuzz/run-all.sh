@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for SECONDS seconds (default 60) in LANES parallel lanes
+# Runs fuzz targets for SECONDS seconds each (default 60) in LANES parallel lanes
 # (default 2), one libFuzzer process per target, and prints a line per target:
 # name, seconds, executions, corpus size, result. Crashes land in fuzz/artifacts/.
+#
+#   ./run-all.sh [SECONDS [LANES [TARGET...]]]     no TARGET: every target
+#
+# Don't pause a run (SIGSTOP): libFuzzer's timeout counts wall-clock time, so a paused
+# input is reported as a timeout.
 set -uo pipefail
 cd "$(dirname "$0")"
 secs=${1:-60}; lanes=${2:-2}
+shift $(( $# < 2 ? $# : 2 ))
 mkdir -p logs
 run() {
   local t=$1
@@ -18,5 +24,8 @@ run() {
     "$([ $rc -eq 0 ] && echo ok || echo "FOUND (exit $rc, see fuzz/logs/$t.log)")"
 }
 export -f run; export secs
-sed -n 's/^name = "\(.*\)"/\1/p' Cargo.toml | grep -v '^cnmm-fuzz$' |
-  xargs -P "$lanes" -I{} bash -c 'run {}'
+if [ $# -gt 0 ]; then
+  printf '%s\n' "$@"
+else
+  sed -n 's/^name = "\(.*\)"/\1/p' Cargo.toml | grep -v '^cnmm-fuzz$'
+fi | xargs -P "$lanes" -I{} bash -c 'run {}'

@@ -568,3 +568,40 @@ release:
         release.get_bool("on_tag") && !release.get_bool("on_push") && !release.get_bool("on_pr")
     );
 }
+
+/// Found by fuzzing: a command of an anchored `|` block is cited on the line it is
+/// written on, whether a job reaches the block through an alias or not (it was one line
+/// early, and past the end of the file through an alias).
+#[test]
+fn anchored_script_blocks_cite_their_own_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join(".gitlab-ci.yml"),
+        "stages: [test]\n\
+         \n\
+         .checks: &checks |\n\
+         \x20 set -e\n\
+         \x20 go vet ./...\n\
+         \x20 go test ./...\n\
+         \n\
+         unit:\n\
+         \x20 stage: test\n\
+         \x20 script:\n\
+         \x20   - *checks\n",
+    )
+    .expect("write");
+    let r = facts(dir.path());
+    let uses: Vec<(String, u32)> = r
+        .facts
+        .iter()
+        .filter(|f| f.kind == "tool.use" && f.get_str("job") == Some("unit"))
+        .map(|f| {
+            (
+                f.get_str("tool").unwrap_or("").to_string(),
+                f.location.line.unwrap_or(0),
+            )
+        })
+        .collect();
+    assert!(uses.contains(&("go-test".to_string(), 6)), "{uses:?}");
+    assert!(uses.iter().all(|(_, l)| *l <= 11), "{uses:?}");
+}

@@ -224,6 +224,7 @@ pub fn parse(text: &str, limits: Limits) -> Parsed {
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, (Node, usize)> = HashMap::new();
     let mut budget = limits.max_nodes;
+    let mut cursor = CharCursor::default();
 
     let fail = |documents: Vec<Node>, line: usize, message: String| Parsed {
         documents,
@@ -304,7 +305,7 @@ pub fn parse(text: &str, limits: Limits) -> Parsed {
                 }
                 _ => return fail(documents, span.start.line(), "unbalanced mapping".into()),
             },
-            Event::Scalar(value, style, anchor, _) => {
+            Event::Scalar(value, style, anchor, tag) => {
                 if budget == 0 {
                     return fail(
                         documents,
@@ -313,6 +314,15 @@ pub fn parse(text: &str, limits: Limits) -> Parsed {
                     );
                 }
                 budget -= 1;
+                // With an anchor or a tag, the parser starts a block scalar's span at
+                // those properties, not at its text as it otherwise does.
+                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                let line = if block && (anchor != 0 || tag.is_some()) {
+                    let at = cursor.byte_offset(text, span.start.index());
+                    block_text_line(text, at, line)
+                } else {
+                    line
+                };
                 let node = if is_null_scalar(&value, style) {
                     Node::null(line)
                 } else {
@@ -345,7 +355,12 @@ pub fn parse(text: &str, limits: Limits) -> Parsed {
                     }
                     budget -= size;
                     let mut n = node.clone();
-                    n.line = line;
+                    // An alias is located where it is used, except a block scalar: its
+                    // lines are counted from where its text is written (the anchor), or
+                    // a command on its fifth line would point past the alias.
+                    if !matches!(n.value, Value::Scalar(_, Style::Block)) {
+                        n.line = line;
+                    }
                     n
                 }
                 None => Node::null(line),
@@ -368,6 +383,70 @@ pub fn parse(text: &str, limits: Limits) -> Parsed {
         documents,
         error: None,
     }
+}
+
+/// Char index to byte offset, for positions that only move forward (the parser's
+/// markers count chars).
+#[derive(Default)]
+struct CharCursor {
+    chars: usize,
+    bytes: usize,
+}
+
+impl CharCursor {
+    fn byte_offset(&mut self, text: &str, char_index: usize) -> usize {
+        if char_index < self.chars {
+            *self = CharCursor::default();
+        }
+        let rest = &text[self.bytes..];
+        let mut it = rest.char_indices();
+        while self.chars < char_index {
+            match it.next() {
+                Some((_, c)) => {
+                    self.chars += 1;
+                    self.bytes += c.len_utf8();
+                }
+                None => break,
+            }
+        }
+        self.bytes
+    }
+}
+
+/// The line of a block scalar's first non-blank text line, from `at` (its properties,
+/// on line `line`): past the anchor and tag, the `|`/`>` indicator's line, then blank
+/// lines.
+fn block_text_line(text: &str, at: usize, line: u32) -> u32 {
+    let bytes = text.as_bytes();
+    let mut i = at;
+    let mut line = line;
+    // Skip `&anchor` and `!tag` tokens and the white space between them.
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'&' | b'!' => {
+                while bytes.get(i).is_some_and(|b| !b.is_ascii_whitespace()) {
+                    i += 1;
+                }
+            }
+            b'\n' => {
+                line += 1;
+                i += 1;
+            }
+            b' ' | b'\t' | b'\r' => i += 1,
+            _ => break,
+        }
+    }
+    // The indicator's line ends; the text starts on the next non-blank line.
+    while bytes.get(i).is_some_and(|&b| b != b'\n') {
+        i += 1;
+    }
+    for l in text.get(i + 1..).unwrap_or("").split('\n') {
+        line += 1;
+        if !l.trim().is_empty() {
+            break;
+        }
+    }
+    line
 }
 
 fn remember(anchors: &mut HashMap<usize, (Node, usize)>, anchor: usize, node: &Node) {
@@ -457,6 +536,15 @@ mod tests {
         // `>-` keeps the blank line 5 as a leading newline of its text.
         assert_eq!(doc.get("b").map(Node::text_line), Some(5));
         assert_eq!(doc.get("c").map(Node::text_line), Some(7));
+    }
+
+    #[test]
+    fn aliased_block_scalars_keep_the_lines_of_their_text() {
+        let text = "a: &vars |\n  export A=1\n  make test\nb: *vars\nc: &one x\nd: *one\n";
+        let doc = one(text);
+        assert_eq!(doc.get("a").map(Node::text_line), Some(2));
+        assert_eq!(doc.get("b").map(Node::text_line), Some(2));
+        assert_eq!(doc.get("d").map(|n| n.line), Some(6));
     }
 
     #[test]
