@@ -41,6 +41,10 @@ seed shell_lexer -name '*.sh' -o -name 'Makefile' -o -name '*.mk' -o -path '*/.g
 seed rule_loader -path 'rules/*' -name '*.yaml' -not -path 'rules/catalog/*' -o -path '*/rule-packs/*' -name '*.yaml'
 seed catalog_loader -path '*/catalog/*' -name '*.yaml'
 seed config_loader -name '.cnmm.yml'
+seed ci_followed_files -name 'Makefile' -o -name 'Taskfile*.yml' -o -name 'package.json' -o -name '*.sh' -o -name '.pre-commit-config.yaml'
 mkdir -p fuzz/corpus/config_loader
 printf 'targets: {overall: 2, security: 3}\nexclude: ["legacy/**"]\nrules: [".cnmm/rules"]\nwaivers:\n  - criterion: S5a\n    reason: later\n    expires: 2027-03-31\n' > fuzz/corpus/config_loader/example
+mkdir -p fuzz/corpus/imported_evidence
+printf '{"url": "https://api.github.com/repos/acme/app/branches/main/protection", "required_status_checks": {"strict": true, "contexts": ["ci"]}, "required_pull_request_reviews": {"required_approving_review_count": 2}}\n' > fuzz/corpus/imported_evidence/github
+printf '[{"id": 1, "name": "main", "push_access_levels": [{"access_level": 40}], "merge_access_levels": [{"access_level": 30}]}]\n' > fuzz/corpus/imported_evidence/gitlab
 for d in fuzz/corpus/*/; do printf '%-26s %s\n' "$(basename "$d")" "$(ls "$d" | wc -l)"; done

@@ -23,24 +23,31 @@ pub fn catalog() -> &'static Catalog {
 /// Runs the extractors that claim `path` on `data` and checks that facts and
 /// diagnostics point inside the input.
 pub fn extract(path: &str, data: &[u8]) {
-    let (facts, diagnostics) = cnmm_facts::extract_file(path, data, matcher());
-    let lines = u32::try_from(line_count(data)).unwrap_or(u32::MAX);
-    for f in &facts {
-        if f.location.path == path {
+    extract_many(&[(path, data)]);
+}
+
+/// [`extract`] for a repository of several files in memory: every fact and diagnostic
+/// located in one of them points inside it.
+pub fn extract_many(files: &[(&str, &[u8])]) {
+    let (facts, diagnostics) = cnmm_facts::extract_files(files, matcher());
+    for (path, data) in files {
+        let lines = u32::try_from(line_count(data)).unwrap_or(u32::MAX);
+        for f in facts.iter().filter(|f| f.location.path == *path) {
             if let Some(l) = f.location.line {
                 assert!(
                     l >= 1 && l <= lines.saturating_add(1),
-                    "fact line {l} of {lines}"
+                    "{path}: fact line {l} of {lines}"
                 );
             }
         }
-    }
-    for d in &diagnostics {
-        if d.path.as_deref() == Some(path) {
+        for d in diagnostics
+            .iter()
+            .filter(|d| d.path.as_deref() == Some(*path))
+        {
             if let Some(l) = d.line {
                 assert!(
                     l <= lines.saturating_add(1),
-                    "diagnostic line {l} of {lines}"
+                    "{path}: diagnostic line {l} of {lines}"
                 );
             }
         }

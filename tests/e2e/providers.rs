@@ -605,3 +605,22 @@ fn anchored_script_blocks_cite_their_own_lines() {
     assert!(uses.contains(&("go-test".to_string(), 6)), "{uses:?}");
     assert!(uses.iter().all(|(_, l)| *l <= 11), "{uses:?}");
 }
+
+/// What the fuzz target `ci_followed_files` relies on: a repository held in memory is
+/// followed from a workflow step into its Makefile, as a scan of a checkout is.
+#[test]
+fn in_memory_repositories_follow_steps_into_their_files() {
+    let (rules, _) = cnmm::scan::load_rules(&[]).expect("built-in rules");
+    let matcher = cnmm_facts::tools::ToolMatcher::new(&rules.catalog);
+    let workflow = b"on: [push]\njobs:\n  ci:\n    runs-on: x\n    steps:\n      - run: make ci\n";
+    let makefile = b"ci: test\n\ntest:\n\tgo test ./...\n";
+    let (facts, _) = cnmm_facts::extract_files(
+        &[
+            (".github/workflows/ci.yml", workflow),
+            ("Makefile", makefile),
+        ],
+        &matcher,
+    );
+    let go_test = tool(&facts, "ci", "go-test");
+    assert_eq!(at(go_test), ("Makefile".to_string(), 4));
+}

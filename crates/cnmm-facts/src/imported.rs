@@ -50,19 +50,24 @@ pub fn read_evidence(path: &Path) -> Result<Vec<Fact>, String> {
     }
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("--evidence {shown}: cannot read it as UTF-8 text: {e}"))?;
-    let json: Value = serde_json::from_str(&text).map_err(|e| {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "evidence".into());
+    parse_evidence(&shown.to_string(), &name, &text)
+}
+
+/// Reads the text of an evidence file: `shown` is how errors name it, `name` the file
+/// name the facts are located in (no machine paths in reports).
+pub fn parse_evidence(shown: &str, name: &str, text: &str) -> Result<Vec<Fact>, String> {
+    let json: Value = serde_json::from_str(text).map_err(|e| {
         format!(
             "--evidence {shown}:{}: not valid JSON ({e}); {HOW_TO_SAVE}",
             e.line()
         )
     })?;
     // Only the file name goes into the report: no machine paths.
-    let label = format!(
-        "imported:{}",
-        path.file_name()
-            .map(|n| cnmm_model::text::sanitize(&n.to_string_lossy()))
-            .unwrap_or_else(|| "evidence".into())
-    );
+    let label = format!("imported:{}", cnmm_model::text::sanitize(name));
     let facts = match &json {
         Value::Object(o) if o.contains_key("message") && !o.contains_key("url") => {
             return Err(format!(

@@ -165,23 +165,42 @@ pub fn extract_file(
     bytes: &[u8],
     matcher: &tools::ToolMatcher,
 ) -> (Vec<Fact>, Vec<Diagnostic>) {
+    extract_files(&[(path, bytes)], matcher)
+}
+
+/// [`extract_file`] for a repository of several files held in memory (`path`, bytes),
+/// so that what a CI step follows (a Makefile, a Taskfile, `package.json`, a script)
+/// is read too.
+pub fn extract_files(
+    files: &[(&str, &[u8])],
+    matcher: &tools::ToolMatcher,
+) -> (Vec<Fact>, Vec<Diagnostic>) {
     let catalog = matcher.catalog();
-    struct OneFile<'t>(&'t str);
-    impl extractors::Reader for OneFile<'_> {
-        fn read_text(&self, _: &InvFile) -> Result<String, String> {
-            Ok(self.0.to_string())
+    struct InMemory(BTreeMap<String, String>);
+    impl extractors::Reader for InMemory {
+        fn read_text(&self, file: &InvFile) -> Result<String, String> {
+            self.0
+                .get(&file.path)
+                .cloned()
+                .ok_or_else(|| "not in the repository".to_string())
         }
     }
+    let texts: BTreeMap<String, String> = files
+        .iter()
+        .map(|(p, b)| (p.to_string(), String::from_utf8_lossy(b).into_owned()))
+        .collect();
     let inv = Inventory {
-        files: vec![InvFile {
-            path: path.to_string(),
-            excluded: None,
-            locator: inventory::Locator::Checkout,
-        }],
+        files: texts
+            .keys()
+            .map(|p| InvFile {
+                path: p.clone(),
+                excluded: None,
+                locator: inventory::Locator::Checkout,
+            })
+            .collect(),
         ..Default::default()
     };
-    let text = String::from_utf8_lossy(bytes);
-    let reader = OneFile(&text);
+    let reader = InMemory(texts);
     let ctx = Ctx {
         catalog,
         tools: matcher,
@@ -190,11 +209,13 @@ pub fn extract_file(
         default_branch: None,
         repo_owner: None,
     };
-    let input = extractors::FileInput::new(&inv.files[0], &text);
     let mut out = Output::default();
-    for e in extractors::registry() {
-        if e.claims(path) {
-            e.extract(&input, &ctx, &mut out);
+    for (file, text) in inv.files.iter().zip(reader.0.values()) {
+        let input = extractors::FileInput::new(file, text);
+        for e in extractors::registry() {
+            if e.claims(&file.path) {
+                e.extract(&input, &ctx, &mut out);
+            }
         }
     }
     let mut facts = out.facts;
