@@ -254,6 +254,29 @@ fn broken_git_metadata_still_scans_the_files() {
     std::fs::write(root.join(".git"), "gitdir: /nowhere/at/all\n").expect("write");
     let v = scan_json(root);
     assert_eq!(v["target"]["is_git"], false);
+    assert!(
+        has_diag(&v, ".git", "`gitdir:` does not exist"),
+        "{}",
+        v["diagnostics"]
+    );
+    p2a_met(root);
+
+    // An empty `.git` directory: libgit2's message quotes the path, the report must not.
+    let repo = materialise("scenarios/github-app".as_ref(), false);
+    let root = repo.path();
+    std::fs::create_dir(root.join(".git")).expect("mkdir");
+    let v = scan_json(root);
+    assert!(
+        has_diag(&v, ".git", "could not be opened"),
+        "{}",
+        v["diagnostics"]
+    );
+    let machine = root.to_string_lossy().to_string();
+    assert!(
+        !v.to_string().contains(&machine),
+        "machine path in {}",
+        v["diagnostics"]
+    );
     p2a_met(root);
 
     let repo = materialise("scenarios/github-app".as_ref(), false);
@@ -276,6 +299,19 @@ fn broken_git_metadata_still_scans_the_files() {
     }
     let v = scan_json(root);
     assert_eq!(v["history"]["available"], false);
+    assert!(
+        v["diagnostics"]
+            .as_array()
+            .is_some_and(|ds| ds.iter().any(|d| d["path"] == "git:HEAD")),
+        "{}",
+        v["diagnostics"]
+    );
+    let machine = root.to_string_lossy().to_string();
+    assert!(
+        !v.to_string().contains(&machine),
+        "machine path in {}",
+        v["diagnostics"]
+    );
     p2a_met(root);
 }
 

@@ -400,9 +400,20 @@ fn describe_walk_error(root: &Path, err: &ignore::Error) -> (String, String) {
     (path, msg)
 }
 
-fn strip_paths(root: &Path, msg: &str) -> String {
-    let r = root.to_string_lossy();
-    msg.replace(&format!("{r}/"), "").replace(r.as_ref(), ".")
+/// Removes the scanned root's machine path from a message (libgit2's and the OS's
+/// errors quote absolute paths; reports must not), as given and as resolved.
+pub(crate) fn strip_paths(root: &Path, msg: &str) -> String {
+    let mut out = msg.to_string();
+    let resolved = root.canonicalize().ok();
+    for r in std::iter::once(root).chain(resolved.as_deref()) {
+        let r = r.to_string_lossy();
+        let r = r.trim_end_matches('/');
+        if r.is_empty() || r == "." {
+            continue;
+        }
+        out = out.replace(&format!("{r}/"), "").replace(r, ".");
+    }
+    out
 }
 
 /// `root/a/b` → `a/b`, always with `/`.

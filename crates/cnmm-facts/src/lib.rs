@@ -255,7 +255,7 @@ pub fn scan(opts: &ScanOptions, catalog: &Catalog) -> Result<ScanResult, String>
         .build()
         .map_err(|e| e.to_string())?;
 
-    let (history_out, files_out) = std::thread::scope(|scope| {
+    let (mut history_out, files_out) = std::thread::scope(|scope| {
         let hist = scope.spawn(|| history::read(root, &opts.history));
         let files = pool.install(|| scan_files(opts, catalog, &policy, &patterns, tree));
         let hist = hist.join().unwrap_or_else(|_| history::HistoryOutcome {
@@ -271,6 +271,12 @@ pub fn scan(opts: &ScanOptions, catalog: &Catalog) -> Result<ScanResult, String>
     facts.extend(history_out.facts);
     facts.extend(imported);
     diagnostics.extend(history_out.diagnostics);
+    for d in &mut diagnostics {
+        d.message = inventory::strip_paths(root, &d.message);
+    }
+    if let Some(r) = &mut history_out.summary.unavailable_reason {
+        *r = inventory::strip_paths(root, r);
+    }
     facts.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     diagnostics.sort();
     diagnostics.dedup();

@@ -279,17 +279,27 @@ pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {
     let repo = match open(root) {
         Ok(r) => r,
         Err(e) => {
-            let reason = if e.code() == git2::ErrorCode::NotFound {
+            // No `.git` at all is the normal case of a plain directory; a `.git` that
+            // does not open is a broken checkout the user should hear about.
+            let dot_git = std::fs::symlink_metadata(root.join(".git")).ok();
+            let absent = e.code() == git2::ErrorCode::NotFound && dot_git.is_none();
+            let reason = if absent {
                 "not a git repository (no `.git` at the scanned root); history criteria cannot be observed".to_string()
+            } else if e.code() == git2::ErrorCode::NotFound
+                && dot_git.as_ref().is_some_and(|m| m.is_file())
+            {
+                "`.git` is a file whose `gitdir:` does not exist (a worktree or submodule copied without its repository); history criteria cannot be observed".to_string()
             } else {
-                format!("the git repository could not be opened: {}", e.message())
+                format!(
+                    "the git repository could not be opened: {}; history criteria cannot be observed",
+                    cnmm_model::text::sanitize(e.message())
+                )
             };
-            out.diagnostics
-                .push(if e.code() == git2::ErrorCode::NotFound {
-                    Diagnostic::info(".", None, reason.clone())
-                } else {
-                    Diagnostic::error(".git", None, reason.clone())
-                });
+            out.diagnostics.push(if absent {
+                Diagnostic::info(".", None, reason.clone())
+            } else {
+                Diagnostic::warning(".git", None, reason.clone())
+            });
             out.summary.unavailable_reason = Some(reason);
             return out;
         }
