@@ -75,6 +75,12 @@ impl Extractor for Kubernetes {
         if input.text.contains("{{") {
             return;
         }
+        // Every object names its `apiVersion` and `kind`: a YAML file without both words
+        // is not parsed (most YAML of a large repository is not a manifest). Keys spelled
+        // with escape sequences are not recognised.
+        if !input.text.contains("apiVersion") || !input.text.contains("kind") {
+            return;
+        }
         let parsed = input.yaml();
         let mut facts = Vec::new();
         for doc in &parsed.documents {

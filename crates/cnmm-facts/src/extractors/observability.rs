@@ -86,7 +86,7 @@ impl Extractor for Observability {
             }
         } else if let Some(tool) = text_tool(name) {
             facts.extend(text_config(input.text, path, tool));
-        } else {
+        } else if mentions_config_key(input.text, is_compose(name)) {
             // YAML problems are reported by the extractors that own the format.
             let parsed = input.yaml();
             for doc in &parsed.documents {
@@ -101,6 +101,22 @@ impl Extractor for Observability {
             out.facts.push(mark_excluded(f, input));
         }
     }
+}
+
+/// Whether a YAML file names a top-level key [`yaml_config`] (or, for a Compose file,
+/// [`compose_env`]) looks for: files that name none are not parsed. Keys spelled with
+/// escape sequences are not recognised.
+fn mentions_config_key(text: &str, compose: bool) -> bool {
+    const KEYS: &[&str] = &[
+        "groups",
+        "route",
+        "scrape_configs",
+        "receivers",
+        "sinks",
+        "pipeline",
+        "schema_config",
+    ];
+    (compose && text.contains("services")) || KEYS.iter().any(|k| text.contains(k))
 }
 
 fn config(path: &str, line: u32, kind: &str, tool: &str) -> Fact {
