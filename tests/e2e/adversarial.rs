@@ -332,10 +332,15 @@ fn fsmonitor_in_git_config_never_runs() {
         format!("#!/bin/sh\ntouch {}\n", marker.display()),
     )
     .expect("hook");
-    scan_json(root);
+    let v = scan_json(root);
     assert!(
         !marker.exists(),
         "something from the scanned repository was executed"
+    );
+    assert!(
+        has_diag(&v, ".git/config", "`core.fsmonitor`, `core.sshcommand`"),
+        "{}",
+        v["diagnostics"]
     );
 }
 

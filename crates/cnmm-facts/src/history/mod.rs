@@ -230,6 +230,52 @@ pub fn open(root: &Path) -> Result<git2::Repository, git2::Error> {
     )
 }
 
+/// Settings of the repository's own `.git/config` that make git run a command
+/// (`core.fsmonitor`, `core.sshCommand`, `!` aliases, filters...). cnmm never runs them;
+/// the warning is for whoever runs git in this checkout next (a hostile checkout in CI).
+fn command_settings(repo: &git2::Repository) -> Option<Diagnostic> {
+    const EXACT: &[&str] = &[
+        "core.fsmonitor",
+        "core.sshcommand",
+        "core.pager",
+        "core.editor",
+        "core.hookspath",
+        "core.askpass",
+        "credential.helper",
+        "gpg.program",
+        "sequence.editor",
+        "uploadpack.packobjectshook",
+    ];
+    let config = git2::Config::open(&repo.path().join("config")).ok()?;
+    let mut names = std::collections::BTreeSet::new();
+    let mut entries = config.entries(None).ok()?;
+    while let Some(Ok(e)) = entries.next() {
+        let Ok(name) = e.name().map(str::to_ascii_lowercase) else {
+            continue;
+        };
+        let runs = EXACT.contains(&name.as_str())
+            || (name.starts_with("alias.") && e.value().is_ok_and(|v| v.starts_with('!')))
+            || (name.starts_with("filter.")
+                && [".clean", ".smudge", ".process"]
+                    .iter()
+                    .any(|s| name.ends_with(s)))
+            || (name.starts_with("diff.") && name.ends_with(".textconv"));
+        if runs {
+            names.insert(cnmm_model::text::sanitize(&name));
+        }
+    }
+    (!names.is_empty()).then(|| {
+        Diagnostic::warning(
+            ".git/config",
+            None,
+            format!(
+                "sets {} (commands git runs); cnmm never runs them, but git commands in this checkout would",
+                names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            ),
+        )
+    })
+}
+
 /// The default branch a clone records (`refs/remotes/origin/HEAD` →
 /// `refs/remotes/origin/develop` gives `develop`), if any. CI checkouts usually have
 /// none; callers then fall back to the usual names.
@@ -305,6 +351,9 @@ pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {
         }
     };
     out.is_git = true;
+    if let Some(d) = command_settings(&repo) {
+        out.diagnostics.push(d);
+    }
     out.summary.shallow = repo.is_shallow();
     if repo.is_bare() {
         out.diagnostics.push(Diagnostic::info(
