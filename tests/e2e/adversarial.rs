@@ -77,6 +77,15 @@ fn criterion_status<'v>(v: &'v serde_json::Value, id: &str) -> &'v serde_json::V
         .unwrap_or(&serde_json::Value::Null)
 }
 
+/// A diagnostic about `path` whose message contains `needle`.
+fn assert_diag(v: &serde_json::Value, path: &str, needle: &str) {
+    assert!(
+        has_diag(v, path, needle),
+        "no diagnostic on {path} with {needle:?} in {}",
+        v["diagnostics"]
+    );
+}
+
 fn has_diag(v: &serde_json::Value, path: &str, needle: &str) -> bool {
     v["diagnostics"].as_array().is_some_and(|ds| {
         ds.iter().any(|d| {
@@ -134,16 +143,8 @@ fn fifos_and_sockets_are_not_read() {
         started.elapsed() < Duration::from_secs(20),
         "a FIFO made the scan hang"
     );
-    assert!(
-        has_diag(&v, "fifo.yml", "a FIFO, not read"),
-        "{}",
-        v["diagnostics"]
-    );
-    assert!(
-        has_diag(&v, "sock.yml", "a socket, not read"),
-        "{}",
-        v["diagnostics"]
-    );
+    assert_diag(&v, "fifo.yml", "a FIFO, not read");
+    assert_diag(&v, "sock.yml", "a socket, not read");
     p2a_met(root);
 }
 
@@ -167,12 +168,8 @@ fn huge_sparse_and_binary_files_are_skipped_with_diagnostics() {
     let started = Instant::now();
     let v = scan_json(root);
     assert!(started.elapsed() < Duration::from_secs(20));
-    assert!(
-        has_diag(&v, "huge.yml", "byte limit"),
-        "{}",
-        v["diagnostics"]
-    );
-    assert!(has_diag(&v, "binary.yml", "binary"), "{}", v["diagnostics"]);
+    assert_diag(&v, "huge.yml", "byte limit");
+    assert_diag(&v, "binary.yml", "binary");
     p2a_met(root);
 }
 
@@ -194,7 +191,7 @@ fn invalid_utf8_names_and_contents() {
     )
     .expect("write");
     let v = scan_json(root);
-    assert!(has_diag(&v, "latin1.yml", "UTF-8"), "{}", v["diagnostics"]);
+    assert_diag(&v, "latin1.yml", "UTF-8");
     assert!(
         has_diag(
             &v,
@@ -238,12 +235,8 @@ fn deep_nesting_alias_bombs_and_huge_workflows() {
         "took {:?}",
         started.elapsed()
     );
-    assert!(
-        has_diag(&v, "deep.yml", "invalid YAML"),
-        "{}",
-        v["diagnostics"]
-    );
-    assert!(has_diag(&v, "bomb.yml", "alias"), "{}", v["diagnostics"]);
+    assert_diag(&v, "deep.yml", "invalid YAML");
+    assert_diag(&v, "bomb.yml", "alias");
     p2a_met(root);
 }
 
@@ -254,11 +247,7 @@ fn broken_git_metadata_still_scans_the_files() {
     std::fs::write(root.join(".git"), "gitdir: /nowhere/at/all\n").expect("write");
     let v = scan_json(root);
     assert_eq!(v["target"]["is_git"], false);
-    assert!(
-        has_diag(&v, ".git", "`gitdir:` does not exist"),
-        "{}",
-        v["diagnostics"]
-    );
+    assert_diag(&v, ".git", "`gitdir:` does not exist");
     p2a_met(root);
 
     // An empty `.git` directory: libgit2's message quotes the path, the report must not.
@@ -266,11 +255,7 @@ fn broken_git_metadata_still_scans_the_files() {
     let root = repo.path();
     std::fs::create_dir(root.join(".git")).expect("mkdir");
     let v = scan_json(root);
-    assert!(
-        has_diag(&v, ".git", "could not be opened"),
-        "{}",
-        v["diagnostics"]
-    );
+    assert_diag(&v, ".git", "could not be opened");
     let machine = root.to_string_lossy().to_string();
     assert!(
         !v.to_string().contains(&machine),
@@ -337,11 +322,7 @@ fn fsmonitor_in_git_config_never_runs() {
         !marker.exists(),
         "something from the scanned repository was executed"
     );
-    assert!(
-        has_diag(&v, ".git/config", "`core.fsmonitor`, `core.sshcommand`"),
-        "{}",
-        v["diagnostics"]
-    );
+    assert_diag(&v, ".git/config", "`core.fsmonitor`, `core.sshcommand`");
 }
 
 #[test]
@@ -467,16 +448,8 @@ fn permission_denied_paths_become_diagnostics() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert!(
-        has_diag(&v, "deploy/secret", "Permission denied"),
-        "{}",
-        v["diagnostics"]
-    );
-    assert!(
-        has_diag(&v, ".github/workflows/locked.yml", "Permission denied"),
-        "{}",
-        v["diagnostics"]
-    );
+    assert_diag(&v, "deploy/secret", "Permission denied");
+    assert_diag(&v, ".github/workflows/locked.yml", "Permission denied");
     assert_complete(&v);
     assert_eq!(criterion_status(&v, "P2a"), "met");
 }
