@@ -114,7 +114,10 @@ fn read_file(root: &Path, file: &InvFile, max: u64) -> Result<Vec<u8>, String> {
         Locator::Path(p) => p,
         Locator::Blob(id) => return inventory::read_blob(root, id, max),
     };
-    let meta = std::fs::symlink_metadata(p).map_err(|e| e.to_string())?;
+    let mut f = open_no_follow(p).map_err(|e| e.to_string())?;
+    // Checked on the opened file, not the path: a file swapped for a FIFO or a symlink
+    // after the walk is refused, never waited on.
+    let meta = f.metadata().map_err(|e| e.to_string())?;
     if !meta.file_type().is_file() {
         return Err("not a regular file".into());
     }
@@ -125,7 +128,6 @@ fn read_file(root: &Path, file: &InvFile, max: u64) -> Result<Vec<u8>, String> {
             max
         ));
     }
-    let mut f = std::fs::File::open(p).map_err(|e| e.to_string())?;
     let mut buf = Vec::with_capacity(meta.len() as usize);
     f.by_ref()
         .take(max + 1)
@@ -135,6 +137,26 @@ fn read_file(root: &Path, file: &InvFile, max: u64) -> Result<Vec<u8>, String> {
         return Err(format!("grew over the {max} byte limit while being read"));
     }
     Ok(buf)
+}
+
+/// Opens a file for reading without following a symlink and without blocking on a FIFO
+/// (`O_NOFOLLOW | O_NONBLOCK`; elsewhere, after checking the path is a regular file).
+fn open_no_follow(p: &Path) -> std::io::Result<std::fs::File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(p)
+    }
+    #[cfg(not(unix))]
+    {
+        if !std::fs::symlink_metadata(p)?.file_type().is_file() {
+            return Err(std::io::Error::other("not a regular file"));
+        }
+        std::fs::File::open(p)
+    }
 }
 
 /// The forge owner a module or package declares: `module github.com/OWNER/...` in
@@ -534,4 +556,32 @@ pub fn line_of(text: &str, offset: usize) -> u32 {
         .filter(|&&b| b == b'\n')
         .count();
     u32::try_from(n + 1).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file that became a FIFO or a symlink after the walk (the walk saw a regular
+    /// file) is refused at once, not waited on or followed.
+    #[cfg(unix)]
+    #[test]
+    fn files_swapped_after_the_walk_are_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("ci.yml");
+        let c = std::ffi::CString::new(fifo.to_string_lossy().as_bytes()).expect("cstring");
+        // SAFETY: mkfifo with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        std::os::unix::fs::symlink("/etc/hostname", dir.path().join("link.yml")).expect("ln");
+        for name in ["ci.yml", "link.yml"] {
+            let file = InvFile {
+                path: name.to_string(),
+                excluded: None,
+                locator: Locator::Checkout,
+            };
+            let started = std::time::Instant::now();
+            assert!(read_file(dir.path(), &file, 1 << 20).is_err(), "{name}");
+            assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        }
+    }
 }
