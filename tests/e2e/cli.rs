@@ -352,3 +352,78 @@ fn imported_branch_protection_meets_x3c_and_bad_files_exit_two() {
         .stderr(predicate::str::contains("bp.json"))
         .stderr(predicate::str::contains("Branch not protected"));
 }
+
+/// The repository's own `.cnmm.yml` is untrusted input: it may not reach outside the
+/// checkout (a symlink to a file elsewhere, rule directories elsewhere), so a hostile
+/// repository cannot make cnmm print another file into a CI log.
+#[cfg(unix)]
+#[test]
+fn repository_configuration_stays_inside_the_repository() {
+    let outside = tempfile::tempdir().expect("tempdir");
+    let secret = outside.path().join("secret.yml");
+    std::fs::write(&secret, "top-secret-value: 1\n").expect("write");
+    let rules = outside.path().join("rules");
+    std::fs::create_dir(&rules).expect("mkdir");
+
+    type Setup<'a> = Box<dyn Fn(&std::path::Path) + 'a>;
+    let cases: Vec<(&str, Setup)> = vec![
+        (
+            "symlinked config",
+            Box::new(|root| {
+                std::os::unix::fs::symlink(&secret, root.join(".cnmm.yml")).expect("ln")
+            }),
+        ),
+        (
+            "rules by absolute path",
+            Box::new(|root| {
+                std::fs::write(
+                    root.join(".cnmm.yml"),
+                    format!("rules: [\"{}\"]\n", rules.display()),
+                )
+                .expect("write")
+            }),
+        ),
+        (
+            "rules by ../",
+            Box::new(|root| {
+                let up = "../".repeat(root.components().count());
+                std::fs::write(
+                    root.join(".cnmm.yml"),
+                    format!("rules: [\"{up}{}\"]\n", rules.display()),
+                )
+                .expect("write")
+            }),
+        ),
+    ];
+    for (what, setup) in cases {
+        let repo = materialise("scenarios/github-app".as_ref(), false);
+        setup(repo.path());
+        let out = cnmm().arg("scan").arg(repo.path()).output().expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
+        assert!(
+            stderr.contains("points outside the repository"),
+            "{what}: {stderr}"
+        );
+        assert!(!stderr.contains("top-secret"), "{what}: {stderr}");
+    }
+    // Inside the repository, both are fine.
+    let repo = materialise("scenarios/github-app".as_ref(), false);
+    std::fs::create_dir_all(repo.path().join("policy/rules")).expect("mkdir");
+    crate::support::copy_tree(
+        &crate::support::fixtures_dir().join("rule-packs/valid"),
+        &repo.path().join("policy/rules"),
+    );
+    std::fs::write(
+        repo.path().join("policy/cnmm.yml"),
+        "rules: [\"policy/rules\"]\n",
+    )
+    .expect("write");
+    std::os::unix::fs::symlink("policy/cnmm.yml", repo.path().join(".cnmm.yml")).expect("ln");
+    let out = cnmm().arg("scan").arg(repo.path()).output().expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

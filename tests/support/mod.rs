@@ -83,7 +83,7 @@ pub struct CommitSpec {
     pub every_days: Option<f64>,
 }
 
-fn copy_tree(from: &Path, to: &Path) {
+pub fn copy_tree(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).expect("read fixture dir") {
         let entry = entry.expect("entry");
         let name = entry.file_name();

@@ -51,6 +51,30 @@ pub struct Loaded {
 
 pub const DEFAULT_NAME: &str = ".cnmm.yml";
 
+/// The largest `.cnmm.yml` read from a repository.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// Fails unless `path` (resolving symlinks) lies inside the repository at `root`; `what`
+/// names it in the message.
+pub fn inside_repository(root: &Path, path: &Path, what: &str) -> Result<(), UserError> {
+    let outside = || {
+        UserError(format!(
+            "{what} points outside the repository; what the repository's own {DEFAULT_NAME} names must be inside it (pass files elsewhere with --config or --rules)"
+        ))
+    };
+    let root = root.canonicalize().map_err(|_| outside())?;
+    match path.canonicalize() {
+        Ok(p) if p.starts_with(&root) => Ok(()),
+        Ok(_) => Err(outside()),
+        // Not there (or a dangling link): refuse a link, let the caller report a missing
+        // file as it would.
+        Err(_) if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) => {
+            Err(outside())
+        }
+        Err(_) => Ok(()),
+    }
+}
+
 /// Loads `explicit`, or `.cnmm.yml` at the root of the scanned repository if present.
 pub fn load(root: &Path, explicit: Option<&Path>) -> Result<Loaded, UserError> {
     let path = match explicit {
@@ -65,11 +89,28 @@ pub fn load(root: &Path, explicit: Option<&Path>) -> Result<Loaded, UserError> {
         }
         None => {
             let p = root.join(DEFAULT_NAME);
-            if !p.is_file() {
+            if std::fs::symlink_metadata(&p).is_err() {
                 return Ok(Loaded {
                     config: Config::default(),
                     path: None,
                 });
+            }
+            // The repository's own file is as untrusted as the rest of the checkout: it
+            // must be a file inside it (an error quoting a line of a file elsewhere
+            // would print that file into a CI log) and of a configuration's size.
+            inside_repository(root, &p, DEFAULT_NAME)?;
+            let meta = std::fs::metadata(&p)
+                .map_err(|e| UserError(format!("{DEFAULT_NAME}: cannot be read: {e}")))?;
+            if !meta.is_file() {
+                return Err(UserError(format!(
+                    "{DEFAULT_NAME} is not a regular file; make it one or remove it"
+                )));
+            }
+            if meta.len() > MAX_CONFIG_BYTES {
+                return Err(UserError(format!(
+                    "{DEFAULT_NAME}: {} bytes is more than the {MAX_CONFIG_BYTES} byte limit for a configuration",
+                    meta.len()
+                )));
             }
             p
         }

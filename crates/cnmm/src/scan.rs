@@ -70,7 +70,17 @@ pub fn assess(root: &Path, s: &Settings) -> Result<(Assessment, config::Config),
     let mut dirs = s.rule_dirs.clone();
     if let Some(cfg_path) = &loaded.path {
         let base = cfg_path.parent().unwrap_or(root);
-        dirs.extend(cfg.rules.iter().map(|r| base.join(r)));
+        for r in &cfg.rules {
+            let dir = base.join(r);
+            if s.config.is_none() {
+                config::inside_repository(
+                    root,
+                    &dir,
+                    &format!("{}: rules directory `{r}`", config::DEFAULT_NAME),
+                )?;
+            }
+            dirs.push(dir);
+        }
     }
     let (rules, kinds) = load_rules(&dirs)?;
     for w in &cfg.waivers {
