@@ -241,6 +241,7 @@ pub fn extract_files(
         }
     }
     let mut facts = out.facts;
+    extractors::ci::bound_steps(&mut out.pipelines, &mut out.diagnostics);
     facts.extend(extractors::ci::emit(&out.pipelines, &ctx));
     (facts, out.diagnostics)
 }
@@ -539,6 +540,7 @@ fn scan_files(
         bytes_read += n;
     }
     pipelines.sort_by(|a, b| a.path.cmp(&b.path));
+    extractors::ci::bound_steps(&mut pipelines, &mut diagnostics);
     facts.extend(extractors::ci::emit(&pipelines, &ctx));
     let stats = ScanStats {
         files: inv.files.len(),

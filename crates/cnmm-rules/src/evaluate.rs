@@ -78,7 +78,8 @@ impl<'a> Evaluator<'a> {
             .map(Vec::as_slice)
             .unwrap_or(&[]);
         let mut out = Outcome::new(Tri::Unmet);
-        let mut keys: Vec<String> = Vec::new();
+        // Distinct count keys (a set: a job of 100k steps has 100k of them).
+        let mut keys: std::collections::HashSet<String> = std::collections::HashSet::new();
         for f in facts.iter().filter(|f| q.matches(f)) {
             match &f.excluded {
                 Some(reason) => out.excluded.push(Excluded {
@@ -89,10 +90,7 @@ impl<'a> Evaluator<'a> {
                 }),
                 None => {
                     out.evidence.push(evidence_of(f));
-                    let k = q.count_key(f);
-                    if !keys.contains(&k) {
-                        keys.push(k);
-                    }
+                    keys.insert(q.count_key(f));
                 }
             }
         }

@@ -528,6 +528,35 @@ pub struct Pipeline {
     pub excluded: Option<String>,
 }
 
+/// The most steps read from one pipeline file. No hand-written pipeline comes near it;
+/// a generated or hostile one would otherwise cost memory and time in proportion to
+/// its steps (each becomes facts).
+pub const MAX_STEPS_PER_PIPELINE: usize = 10_000;
+
+/// Keeps the first [`MAX_STEPS_PER_PIPELINE`] steps of each pipeline, in job order, and
+/// says so in a diagnostic when it drops any.
+pub fn bound_steps(pipelines: &mut [Pipeline], diagnostics: &mut Vec<cnmm_model::Diagnostic>) {
+    for p in pipelines {
+        let total: usize = p.jobs.iter().map(|j| j.steps.len()).sum();
+        if total <= MAX_STEPS_PER_PIPELINE {
+            continue;
+        }
+        let mut left = MAX_STEPS_PER_PIPELINE;
+        for j in &mut p.jobs {
+            let keep = j.steps.len().min(left);
+            j.steps.truncate(keep);
+            left -= keep;
+        }
+        diagnostics.push(cnmm_model::Diagnostic::warning(
+            &p.path,
+            None,
+            format!(
+                "{total} steps; only the first {MAX_STEPS_PER_PIPELINE} are read (a pipeline this large is generated, not written by hand)"
+            ),
+        ));
+    }
+}
+
 /// Fact kinds emitted from pipelines, whatever the provider.
 pub static FACT_KINDS: &[FactKindSpec] = &[
     FactKindSpec {
@@ -844,6 +873,9 @@ pub fn emit(pipelines: &[Pipeline], ctx: &Ctx) -> Vec<Fact> {
             ),
         );
         fill_job_attrs(&mut jf, r, ctx);
+        // Every tool use of the job carries the job's attributes: computed once per job
+        // (per use, they were quadratic in the job's steps).
+        let job_attrs = jf.attrs.clone();
         if let Some((c, _)) = &j.calls {
             jf.set("calls", c.as_str());
         }
@@ -886,7 +918,7 @@ pub fn emit(pipelines: &[Pipeline], ctx: &Ctx) -> Vec<Fact> {
                         cnmm_model::text::truncate(&m.matched, 120)
                     ),
                 );
-                fill_job_attrs(&mut f, r, ctx);
+                f.attrs.clone_from(&job_attrs);
                 set_trigger_attrs(&mut f, &step_triggers, ctx);
 
                 f.set("tool", m.tool.as_str());
