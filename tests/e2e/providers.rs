@@ -624,3 +624,29 @@ fn in_memory_repositories_follow_steps_into_their_files() {
     let go_test = tool(&facts, "ci", "go-test");
     assert_eq!(at(go_test), ("Makefile".to_string(), 4));
 }
+
+/// Stage order gates and tests every later job without `needs`, across any number of
+/// stages; a job with `needs` depends on those jobs only (checked through one node per
+/// stage, which keeps thousands of stages linear).
+#[test]
+fn stages_gate_later_jobs_unless_needs_say_otherwise() {
+    let (rules, _) = cnmm::scan::load_rules(&[]).expect("built-in rules");
+    let matcher = cnmm_facts::tools::ToolMatcher::new(&rules.catalog);
+    let ci = b"stages: [build, test, approve, package, deploy]\n\
+build:\n  stage: build\n  script: [make build]\n\
+unit:\n  stage: test\n  script: [go test ./...]\n\
+approve:\n  stage: approve\n  when: manual\n  script: [echo ok]\n\
+package:\n  stage: package\n  script: [make package]\n\
+deploy:\n  stage: deploy\n  script: [kubectl apply -f k8s/]\n\
+hotfix:\n  stage: deploy\n  needs: [build]\n  script: [kubectl apply -f k8s/]\n";
+    let (facts, _) = cnmm_facts::extract_files(&[(".gitlab-ci.yml", ci)], &matcher);
+    let attrs = |id: &str| {
+        let j = job(&facts, id);
+        (j.get_bool("gated_path"), j.get_bool("after_tests"))
+    };
+    assert_eq!(attrs("build"), (false, false));
+    assert_eq!(attrs("unit"), (false, false));
+    assert_eq!(attrs("package"), (true, true));
+    assert_eq!(attrs("deploy"), (true, true));
+    assert_eq!(attrs("hotfix"), (false, false));
+}

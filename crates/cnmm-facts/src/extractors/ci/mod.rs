@@ -1238,14 +1238,19 @@ fn dedup_matches(ms: &mut Vec<ToolMatch>) {
 
 /// For every job: whether it, or a job it depends on (its `needs`, or every job of an
 /// earlier stage when it has no `needs`), waits for a person; and whether a job it
-/// depends on runs tests. One memoised walk per pipeline, so large pipelines cost
-/// O(jobs + edges).
+/// depends on runs tests. One memoised walk per pipeline over the jobs and one node per
+/// stage that stands for "every job of the earlier stages" (a chain: stage i's node
+/// depends on stage i-1's jobs and node), so large pipelines cost O(jobs + edges), not
+/// O(jobs x stages).
 fn upstream_all(all: &[Resolved]) -> Vec<(bool, bool)> {
+    let jobs_n = all.len();
     let own_gate = |k: usize| {
-        all[k].job.manual_gate.is_some() || all[k].steps.iter().any(|(s, _)| s.manual_gate)
+        k < jobs_n
+            && (all[k].job.manual_gate.is_some() || all[k].steps.iter().any(|(s, _)| s.manual_gate))
     };
-    let mut result: Vec<Option<(bool, bool)>> = vec![None; all.len()];
-    let mut in_progress = vec![false; all.len()];
+    let runs_tests = |k: usize| k < jobs_n && all[k].categories.contains("test");
+    // Nodes 0..jobs_n are jobs; later nodes are the stage nodes of each pipeline.
+    let mut preds: Vec<Vec<usize>> = vec![Vec::new(); jobs_n];
     let mut by_pipeline: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (k, r) in all.iter().enumerate() {
         by_pipeline
@@ -1256,59 +1261,82 @@ fn upstream_all(all: &[Resolved]) -> Vec<(bool, bool)> {
     for jobs in by_pipeline.values() {
         let by_id: HashMap<&str, usize> =
             jobs.iter().map(|&k| (all[k].job.id.as_str(), k)).collect();
-        let preds = |k: usize| -> Vec<usize> {
-            let j = &all[k].job;
-            if !j.needs.is_empty() {
-                return j
-                    .needs
-                    .iter()
-                    .filter_map(|n| by_id.get(n.as_str()).copied())
-                    .collect();
-            }
-            match &j.stage {
-                Some((_, s)) => jobs
-                    .iter()
-                    .copied()
-                    .filter(|&o| all[o].job.stage.as_ref().is_some_and(|(_, oi)| oi < s))
-                    .collect(),
-                None => Vec::new(),
-            }
-        };
-        for &start in jobs {
-            let mut stack = vec![(start, false)];
-            while let Some((k, expanded)) = stack.pop() {
-                if result[k].is_some() {
-                    continue;
-                }
-                if !expanded {
-                    if in_progress[k] {
-                        // A dependency cycle: stop here with the job's own gate.
-                        result[k] = Some((own_gate(k), false));
-                        continue;
-                    }
-                    in_progress[k] = true;
-                    stack.push((k, true));
-                    stack.extend(
-                        preds(k)
-                            .into_iter()
-                            .filter(|&p| result[p].is_none())
-                            .map(|p| (p, false)),
-                    );
-                    continue;
-                }
-                let mut gated = own_gate(k);
-                let mut tested = false;
-                for p in preds(k) {
-                    if let Some((pg, pt)) = result[p] {
-                        gated |= pg;
-                        tested |= pt || all[p].categories.contains("test");
-                    }
-                }
-                result[k] = Some((gated, tested));
+        let mut stages: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for &k in jobs {
+            if let Some((_, s)) = &all[k].job.stage {
+                stages.entry(*s).or_default().push(k);
             }
         }
+        // The node of each stage: every job of the stages before it.
+        let mut before_stage: HashMap<usize, usize> = HashMap::new();
+        let mut previous: Option<(usize, &Vec<usize>)> = None;
+        for (&stage, members) in &stages {
+            let node = preds.len();
+            let mut p = Vec::new();
+            if let Some((prev_node, prev_members)) = previous {
+                p.push(prev_node);
+                p.extend(prev_members.iter().copied());
+            }
+            preds.push(p);
+            before_stage.insert(stage, node);
+            previous = Some((node, members));
+        }
+        for &k in jobs {
+            let j = &all[k].job;
+            preds[k] = if !j.needs.is_empty() {
+                j.needs
+                    .iter()
+                    .filter_map(|n| by_id.get(n.as_str()).copied())
+                    .collect()
+            } else {
+                match &j.stage {
+                    Some((_, s)) => before_stage.get(s).copied().into_iter().collect(),
+                    None => Vec::new(),
+                }
+            };
+        }
     }
-    result.into_iter().map(Option::unwrap_or_default).collect()
+    let nodes = preds.len();
+    let mut result: Vec<Option<(bool, bool)>> = vec![None; nodes];
+    let mut in_progress = vec![false; nodes];
+    for start in 0..jobs_n {
+        let mut stack = vec![(start, false)];
+        while let Some((k, expanded)) = stack.pop() {
+            if result[k].is_some() {
+                continue;
+            }
+            if !expanded {
+                if in_progress[k] {
+                    // A dependency cycle: stop here with the job's own gate.
+                    result[k] = Some((own_gate(k), false));
+                    continue;
+                }
+                in_progress[k] = true;
+                stack.push((k, true));
+                stack.extend(
+                    preds[k]
+                        .iter()
+                        .filter(|&&p| result[p].is_none())
+                        .map(|&p| (p, false)),
+                );
+                continue;
+            }
+            let mut gated = own_gate(k);
+            let mut tested = false;
+            for &p in &preds[k] {
+                if let Some((pg, pt)) = result[p] {
+                    gated |= pg;
+                    tested |= pt || runs_tests(p);
+                }
+            }
+            result[k] = Some((gated, tested));
+        }
+    }
+    result
+        .into_iter()
+        .take(jobs_n)
+        .map(Option::unwrap_or_default)
+        .collect()
 }
 
 #[cfg(test)]
