@@ -230,6 +230,14 @@ fn deep_nesting_alias_bombs_and_huge_workflows() {
         big.push_str(&format!("      - run: go test ./pkg{i}/...\n"));
     }
     std::fs::write(wf.join("big.yml"), big).expect("write");
+    // Command substitutions nested 100,000 deep, in a step and in the Makefile it runs.
+    let nest = "$(".repeat(100_000);
+    std::fs::write(
+        wf.join("nest.yml"),
+        format!("on: [push]\njobs:\n  n:\n    runs-on: x\n    steps:\n      - run: make nest\n      - run: \"echo {nest}\"\n"),
+    )
+    .expect("write");
+    std::fs::write(root.join("Makefile"), format!("nest:\n\techo {nest}\n")).expect("write");
     let started = Instant::now();
     let v = scan_json(root);
     assert!(

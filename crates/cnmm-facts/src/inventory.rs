@@ -400,19 +400,50 @@ fn describe_walk_error(root: &Path, err: &ignore::Error) -> (String, String) {
     (path, msg)
 }
 
-/// Removes the scanned root's machine path from a message (libgit2's and the OS's
-/// errors quote absolute paths; reports must not), as given and as resolved.
+/// Removes the scanned root's path from a message (libgit2's and the OS's errors quote
+/// paths; reports must not carry machine paths), as given and as resolved, only where
+/// whole path components match: `/tmp/app/x` becomes `x` and a bare `/tmp/app` becomes
+/// `.`, but `/tmp/application` stays, and a relative root `app` is only taken out of
+/// `app/x`, never out of a word.
 pub(crate) fn strip_paths(root: &Path, msg: &str) -> String {
     let mut out = msg.to_string();
     let resolved = root.canonicalize().ok();
     for r in std::iter::once(root).chain(resolved.as_deref()) {
+        let absolute = r.is_absolute();
         let r = r.to_string_lossy();
         let r = r.trim_end_matches('/');
         if r.is_empty() || r == "." {
             continue;
         }
-        out = out.replace(&format!("{r}/"), "").replace(r, ".");
+        out = replace_path(&out, r, absolute);
     }
+    out
+}
+
+/// `msg` with `root/x` made `x` and, when `bare` is allowed, a lone `root` made `.`.
+fn replace_path(msg: &str, root: &str, bare: bool) -> String {
+    let path_char = |c: char| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '/');
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(i) = rest.find(root) {
+        // The character before the match: in `rest`, or the last one already written.
+        let before = rest[..i].chars().last().or_else(|| out.chars().last());
+        let after = &rest[i + root.len()..];
+        let starts_component = !before.is_some_and(path_char);
+        out.push_str(&rest[..i]);
+        match after.chars().next() {
+            Some('/') if starts_component => rest = &after[1..],
+            next if starts_component && bare && !next.is_some_and(path_char) => {
+                out.push('.');
+                rest = after;
+            }
+            _ => {
+                out.push_str(root);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
     out
 }
 
@@ -434,5 +465,37 @@ pub fn relative(root: &Path, path: &Path) -> String {
         ".".to_string()
     } else {
         parts.join("/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_paths_leave_messages_whole_components_only() {
+        let abs = Path::new("/tmp/app");
+        assert_eq!(
+            strip_paths(abs, "could not open '/tmp/app/.git': x"),
+            "could not open '.git': x"
+        );
+        assert_eq!(
+            strip_paths(abs, "no repository at '/tmp/app'"),
+            "no repository at '.'"
+        );
+        assert_eq!(
+            strip_paths(abs, "see /tmp/application/x"),
+            "see /tmp/application/x"
+        );
+        let rel = Path::new("deep");
+        assert_eq!(
+            strip_paths(rel, "nested deeper than 200 blocks"),
+            "nested deeper than 200 blocks"
+        );
+        assert_eq!(
+            strip_paths(rel, "deep/secret: Permission denied"),
+            "secret: Permission denied"
+        );
+        assert_eq!(strip_paths(rel, "the deep end"), "the deep end");
     }
 }

@@ -20,9 +20,19 @@ const KEYWORDS_BEFORE_COMMAND: &[&str] = &[
 ];
 const KEYWORDS_ALONE: &[&str] = &["fi", "done", "esac", "}", ";;"];
 
+/// Command substitutions nested deeper than this are kept as words, not lexed as
+/// commands: each level is lexed again, so unbounded nesting (`$($($(...` a million
+/// times) cost time and memory with the square of the input and recursed as deep.
+const MAX_SUBSTITUTION_DEPTH: usize = 8;
+
 /// Splits `script` into simple commands.
 pub fn split_commands(script: &str) -> Vec<Command> {
+    split_commands_at(script, 0)
+}
+
+fn split_commands_at(script: &str, depth: usize) -> Vec<Command> {
     let mut lexer = Lexer::new(script);
+    lexer.depth = depth;
     lexer.run();
     lexer
         .commands
@@ -60,6 +70,8 @@ struct Lexer<'a> {
     cmd_line: u32,
     commands: Vec<Command>,
     heredocs: Vec<(String, bool)>,
+    /// How many command substitutions this text is nested in.
+    depth: usize,
     _src: &'a str,
 }
 
@@ -75,6 +87,7 @@ impl<'a> Lexer<'a> {
             cmd_line: 0,
             commands: Vec::new(),
             heredocs: Vec::new(),
+            depth: 0,
             _src: src,
         }
     }
@@ -217,19 +230,21 @@ impl<'a> Lexer<'a> {
                         }
                         i += 1;
                     }
-                    let inner: String = self.chars[start..i.saturating_sub(1).max(start)]
-                        .iter()
-                        .collect();
                     let chunk: Vec<char> = self.chars[self.pos..i].to_vec();
                     for c in chunk {
                         self.push_char(c);
                     }
-                    self.pos = i;
-                    let base = self.line;
-                    for mut cmd in split_commands(&inner) {
-                        cmd.line += base;
-                        self.commands.push(cmd);
+                    if self.depth < MAX_SUBSTITUTION_DEPTH {
+                        let inner: String = self.chars[start..i.saturating_sub(1).max(start)]
+                            .iter()
+                            .collect();
+                        let base = self.line;
+                        for mut cmd in split_commands_at(&inner, self.depth + 1) {
+                            cmd.line += base;
+                            self.commands.push(cmd);
+                        }
                     }
+                    self.pos = i;
                 }
                 ';' | '&' | '|' | '(' | ')' => {
                     self.pos += 1;
@@ -400,6 +415,18 @@ mod tests {
         let cmds = split_commands("echo ${{ github.ref }} x\nV=$(git describe --tags)\n");
         assert_eq!(cmds[0].words, vec!["echo", "${{ github.ref }}", "x"]);
         assert!(cmds.iter().any(|c| c.words[0] == "git"));
+    }
+
+    /// Nested substitutions are commands to a sane depth; a million levels (a hostile
+    /// script) are words, not a million re-lexings of the rest of the script.
+    #[test]
+    fn deep_substitutions_stay_linear() {
+        let cmds = split_commands("echo $(a $(b $(trivy fs .)))\n");
+        let names: Vec<&str> = cmds.iter().map(|c| c.words[0].as_str()).collect();
+        assert_eq!(names, ["trivy", "b", "a", "echo"]);
+        let hostile = format!("run {}", "$(".repeat(1_000_000));
+        let cmds = split_commands(&hostile);
+        assert!(cmds.len() <= MAX_SUBSTITUTION_DEPTH + 2, "{}", cmds.len());
     }
 
     #[test]
