@@ -19,7 +19,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CNMM = os.path.join(ROOT, "target", "release", "cnmm")
 KINDS = ["gha-jobs-chain", "gha-jobs-fanin", "k8s-docs", "gitlab-extends", "jenkins-stages",
          "terraform", "dockerfile", "codeowners", "makefile", "workflows", "helm-templates",
-         "gha-steps"]
+         "gha-steps", "shell-nesting", "shell-words", "jenkins-nesting", "terraform-nesting",
+         "sbom-nesting", "make-chain", "yaml-long-scalar", "dockerfile-continuations"]
 
 
 def gen(kind, n, d):
@@ -59,6 +60,23 @@ def gen(kind, n, d):
     elif kind=='gha-steps':
         s='on: [push]\njobs:\n  big:\n    runs-on: x\n    steps:\n'+''.join(f'      - run: go test ./p{i}/...\n' for i in range(n))
         w('.github/workflows/ci.yml', s)
+    elif kind=='shell-nesting':
+        w('.github/workflows/ci.yml', 'on: [push]\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: "echo '+'$('*n+'"\n')
+    elif kind=='shell-words':
+        w('.github/workflows/ci.yml', 'on: [push]\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: "go test '+' '.join(f'./p{i}' for i in range(n))+' && trivy fs ."\n')
+    elif kind=='jenkins-nesting':
+        w('Jenkinsfile', 'pipeline { stages { stage("a") { steps { sh "make" '+'{'*n+' } } } }\n')
+    elif kind=='terraform-nesting':
+        w('main.tf', 'resource "a" "b" { x = '+'{ a = '*n+'\n')
+    elif kind=='sbom-nesting':
+        w('sbom.spdx.json', '{"spdxVersion": "SPDX-2.3", "packages": '+'['*n+'\n')
+    elif kind=='make-chain':
+        w('Makefile', ''.join(f't{i}: t{i+1}\n\techo {i}\n' for i in range(n))+f't{n}:\n\tgo test ./...\n')
+        w('.github/workflows/ci.yml','on: [push]\njobs:\n  ci:\n    runs-on: x\n    steps:\n      - run: make t0\n')
+    elif kind=='yaml-long-scalar':
+        w('.github/workflows/ci.yml', 'on: [push]\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: "'+'x'*(n*100)+'"\n')
+    elif kind=='dockerfile-continuations':
+        w('Dockerfile', 'FROM alpine:3.19\nRUN '+' \\\n  '.join(f'echo {i}' for i in range(n))+'\nUSER 1000\n')
     elif kind=='helm-templates':
         w('charts/app/Chart.yaml','apiVersion: v2\nname: app\nversion: 1.0.0\n'); w('charts/app/values.yaml','replicas: 1\n')
         for i in range(n):
