@@ -47,4 +47,10 @@ printf 'targets: {overall: 2, security: 3}\nexclude: ["legacy/**"]\nrules: [".cn
 mkdir -p fuzz/corpus/imported_evidence
 printf '{"url": "https://api.github.com/repos/acme/app/branches/main/protection", "required_status_checks": {"strict": true, "contexts": ["ci"]}, "required_pull_request_reviews": {"required_approving_review_count": 2}}\n' > fuzz/corpus/imported_evidence/github
 printf '[{"id": 1, "name": "main", "push_access_levels": [{"access_level": 40}], "merge_access_levels": [{"access_level": 30}]}]\n' > fuzz/corpus/imported_evidence/gitlab
+mkdir -p fuzz/corpus/history_walk
+{
+  printf 'author Dev One <one@example.org> 1780000000 +0000\ncommitter Dev One <one@example.org> 1780000000 +0000\n\nfeat: first (#1)\n\nSigned-off-by: Dev One <one@example.org>\n\0'
+  printf 'author dependabot[bot] <49699333+dependabot[bot]@users.noreply.github.com> 1780000600 +0000\ncommitter GitHub <noreply@github.com> 1780000600 +0000\ngpgsig -----BEGIN PGP SIGNATURE-----\n \n wsBcBAABCAAQ\n -----END PGP SIGNATURE-----\n\nchore(deps): bump x (#2)\n\0'
+  printf 'author Dev Two <two@example.org> 1780001200 +0200\ncommitter Dev Two <two@example.org> 1780001200 +0200\n\nMerge pull request #3 from dev/branch\n\nRevert "hotfix: y"\n'
+} > fuzz/corpus/history_walk/chain
 for d in fuzz/corpus/*/; do printf '%-26s %s\n' "$(basename "$d")" "$(ls "$d" | wc -l)"; done

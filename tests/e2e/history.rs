@@ -368,3 +368,38 @@ fn the_clones_default_branch_decides_what_runs_on_it() {
     let a = crate::support::assess(dir.path());
     assert_eq!(criterion(&a, "X4a").status, Status::Unmet);
 }
+
+/// What the fuzz target `history_walk` relies on: commits written straight into an
+/// in-memory object database (no work tree, no refs) are walked and counted.
+#[test]
+fn commits_of_an_in_memory_object_database_are_walked() {
+    let odb = git2::Odb::new().expect("odb");
+    odb.add_new_mempack_backend(1000).expect("mempack");
+    let repo = git2::Repository::from_odb(odb).expect("repo");
+    let odb = repo.odb().expect("odb");
+    let mut parent: Option<git2::Oid> = None;
+    for (i, msg) in ["feat: a (#1)", "fix: b", "Merge pull request #3 from x/y"]
+        .iter()
+        .enumerate()
+    {
+        let mut body = String::from("tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n");
+        if let Some(p) = parent {
+            body.push_str(&format!("parent {p}\n"));
+        }
+        let t = 1_780_000_000 + i * 600;
+        body.push_str(&format!(
+            "author A <a@example.org> {t} +0000\ncommitter A <a@example.org> {t} +0000\n\n{msg}\n"
+        ));
+        parent = Some(
+            odb.write(git2::ObjectType::Commit, body.as_bytes())
+                .expect("write"),
+        );
+    }
+    let out = cnmm_facts::history::read_commit(
+        &repo,
+        parent.expect("head"),
+        &cnmm_facts::history::HistoryOptions::default(),
+    );
+    assert_eq!(out.summary.commits, 3, "{:?}", out.diagnostics);
+    assert_eq!(out.summary.pr_based_commits, 2);
+}

@@ -422,6 +422,38 @@ pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {
     finish(&repo, &head_commit, opts, out)
 }
 
+/// Reads the history behind the commit `head` of an open repository (one without a
+/// work tree or refs, such as an in-memory object database, is enough): for fuzzing
+/// the walk with arbitrary commit and tag objects. Scans go through [`read`].
+pub fn read_commit(
+    repo: &git2::Repository,
+    head: git2::Oid,
+    opts: &HistoryOptions,
+) -> HistoryOutcome {
+    configure_libgit2();
+    let mut out = HistoryOutcome {
+        summary: HistorySummary {
+            window_days: opts.window_days,
+            ..Default::default()
+        },
+        is_git: true,
+        ..Default::default()
+    };
+    match repo.find_commit(head) {
+        Ok(c) => {
+            out.head = Some(c.id().to_string());
+            finish(repo, &c, opts, out)
+        }
+        Err(e) => {
+            let reason = format!("HEAD does not point to a commit: {}", e.message());
+            out.diagnostics
+                .push(Diagnostic::error("git:HEAD", None, reason.clone()));
+            out.summary.unavailable_reason = Some(reason);
+            out
+        }
+    }
+}
+
 /// Reads the history behind `head` unless it is turned off or the clone is shallow.
 fn finish(
     repo: &git2::Repository,
