@@ -319,7 +319,7 @@ fn fsmonitor_in_git_config_never_runs() {
     let cfg = root.join(".git/config");
     let mut text = std::fs::read_to_string(&cfg).expect("config");
     text.push_str(&format!(
-        "[core]\n\tfsmonitor = touch {m}\n\tsshCommand = touch {m}\n[alias]\n\tstatus = !touch {m}\n",
+        "[core]\n\tfsmonitor = touch {m}\n\tsshCommand = touch {m}\n[alias]\n\tstatus = !touch {m}\n[filter \"lfs\"]\n\tsmudge = git-lfs smudge -- %f\n",
         m = marker.display()
     ));
     std::fs::write(&cfg, text).expect("write");
@@ -333,7 +333,8 @@ fn fsmonitor_in_git_config_never_runs() {
         !marker.exists(),
         "something from the scanned repository was executed"
     );
-    assert_diag(&v, ".git/config", "`core.fsmonitor`, `core.sshcommand`");
+    assert_diag(&v, ".git/config", "`alias.status`, `core.fsmonitor`, `core.sshcommand` (");
+    assert!(!has_diag(&v, ".git/config", "lfs"), "Git LFS filters are ordinary");
 }
 
 #[test]

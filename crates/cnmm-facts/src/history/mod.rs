@@ -231,15 +231,17 @@ pub fn open(root: &Path) -> Result<git2::Repository, git2::Error> {
 }
 
 /// Settings of the repository's own `.git/config` that make git run a command
-/// (`core.fsmonitor`, `core.sshCommand`, `!` aliases, filters...). cnmm never runs them;
-/// the warning is for whoever runs git in this checkout next (a hostile checkout in CI).
+/// (`core.fsmonitor`, `core.sshCommand`, `!` aliases, filters...). A clone never copies
+/// them from the remote, so in a fresh CI checkout they are a sign the directory came
+/// from somewhere else (a cache, an artifact); in a developer's checkout they are
+/// usually their own, hence a note, not a warning. cnmm never runs any of them. Git
+/// LFS's filters, which `git lfs install --local` writes, and a boolean
+/// `core.fsmonitor` (git's built-in daemon) are left out.
 fn command_settings(repo: &git2::Repository) -> Option<Diagnostic> {
     const EXACT: &[&str] = &[
-        "core.fsmonitor",
         "core.sshcommand",
         "core.pager",
         "core.editor",
-        "core.hookspath",
         "core.askpass",
         "credential.helper",
         "gpg.program",
@@ -253,9 +255,16 @@ fn command_settings(repo: &git2::Repository) -> Option<Diagnostic> {
         let Ok(name) = e.name().map(str::to_ascii_lowercase) else {
             continue;
         };
+        let value = e.value().unwrap_or("").trim().to_ascii_lowercase();
+        let boolean = matches!(
+            value.as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off" | "1" | "0" | ""
+        );
         let runs = EXACT.contains(&name.as_str())
-            || (name.starts_with("alias.") && e.value().is_ok_and(|v| v.starts_with('!')))
+            || (name == "core.fsmonitor" && !boolean)
+            || (name.starts_with("alias.") && value.starts_with('!'))
             || (name.starts_with("filter.")
+                && !name.starts_with("filter.lfs.")
                 && [".clean", ".smudge", ".process"]
                     .iter()
                     .any(|s| name.ends_with(s)))
@@ -265,11 +274,11 @@ fn command_settings(repo: &git2::Repository) -> Option<Diagnostic> {
         }
     }
     (!names.is_empty()).then(|| {
-        Diagnostic::warning(
+        Diagnostic::info(
             ".git/config",
             None,
             format!(
-                "sets {} (commands git runs); cnmm never runs them, but git commands in this checkout would",
+                "sets {} (commands git runs); cnmm runs none of them, but git commands in this checkout would: check them if the checkout is not your own",
                 names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
             ),
         )
