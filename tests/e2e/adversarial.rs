@@ -333,8 +333,15 @@ fn fsmonitor_in_git_config_never_runs() {
         !marker.exists(),
         "something from the scanned repository was executed"
     );
-    assert_diag(&v, ".git/config", "`alias.status`, `core.fsmonitor`, `core.sshcommand` (");
-    assert!(!has_diag(&v, ".git/config", "lfs"), "Git LFS filters are ordinary");
+    assert_diag(
+        &v,
+        ".git/config",
+        "`alias.status`, `core.fsmonitor`, `core.sshcommand` (",
+    );
+    assert!(
+        !has_diag(&v, ".git/config", "lfs"),
+        "Git LFS filters are ordinary"
+    );
 }
 
 #[test]
