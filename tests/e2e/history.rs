@@ -140,6 +140,19 @@ fn out_of_order_commit_dates_do_not_stop_the_walk_early() {
 }
 
 #[test]
+fn the_walk_stops_after_128_older_commits_in_a_row() {
+    // The bound of the walk (history/mod.rs): a commit of the window behind 128
+    // consecutive older-dated commits is still counted; behind 129 it is not.
+    for (older, counted) in [(128, 2), (129, 1)] {
+        let repo = history(&format!(
+            "commits:\n  - {{message: 'recent base', days_ago: 30}}\n  - {{message: 'imported', days_ago: 3000, repeat: {older}, every_days: 1}}\n  - {{message: 'head', days_ago: 1}}\n"
+        ));
+        let a = assess(repo.path());
+        assert_eq!(a.history.commits, counted, "{older} older: {:?}", a.history);
+    }
+}
+
+#[test]
 fn rebase_flow_without_pr_references_is_direct() {
     // A rebase merge replays commits with their own messages: no PR number survives.
     let repo = history(

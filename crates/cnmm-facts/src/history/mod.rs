@@ -125,7 +125,7 @@ FactKindSpec {
 }];
 
 /// The walk stops after this many commits in a row dated before the window.
-pub const STOP_AFTER_OLDER: u32 = 1000;
+pub const STOP_AFTER_OLDER: u32 = 128;
 /// Commits cited per role, and version tags cited per window: the newest ones.
 const CITED_COMMITS_PER_ROLE: usize = 5;
 const CITED_BOT_COMMITS: usize = 10;
@@ -731,7 +731,7 @@ fn walk(
     for (list, window) in [(&mut current, "current"), (&mut previous, "previous")] {
         list.sort_by(|a, b| (b.time, &b.name).cmp(&(a.time, &a.name)));
         for t in list.iter().take(CITED_TAGS_PER_WINDOW) {
-            out.facts.push(tag_fact(t, window));
+            out.facts.push(tag_fact(repo, t, window));
         }
     }
     let s = &out.summary;
@@ -857,12 +857,13 @@ struct TagInfo {
     time: i64,
     annotated: bool,
     signed: bool,
-    commit: String,
-    subject: String,
+    commit: git2::Oid,
 }
 
 /// Version tags dated in the window or the one before it. A tag that cannot be read is
-/// a diagnostic, not a failure of the whole history.
+/// a diagnostic, not a failure of the whole history. An annotated tag of a commit is
+/// dated by its tagger line, so its commit is not read (a repository's thousand release
+/// tags would cost a thousand commit objects); only its presence is checked.
 fn read_tags(
     repo: &git2::Repository,
     end: i64,
@@ -870,6 +871,7 @@ fn read_tags(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<Vec<TagInfo>, git2::Error> {
     let mut tags = Vec::new();
+    let odb = repo.odb()?;
     repo.tag_foreach(|oid, name| {
         let name = String::from_utf8_lossy(name);
         let short = name.trim_start_matches("refs/tags/").to_string();
@@ -878,24 +880,34 @@ fn read_tags(
         }
         let info = (|| -> Result<TagInfo, git2::Error> {
             let obj = repo.find_object(oid, None)?;
-            let commit = obj.peel_to_commit()?;
-            let (time, annotated, signed) = match obj.as_tag() {
-                Some(tag) => (
-                    tag.tagger()
-                        .map_or(commit.committer().when().seconds(), |t| t.when().seconds()),
-                    true,
-                    tag.message_bytes()
-                        .is_some_and(|m| m.windows(11).any(|w| w == b"-----BEGIN ")),
-                ),
-                None => (commit.committer().when().seconds(), false, false),
+            let tag = obj.as_tag();
+            let tagged_at = tag.and_then(|t| t.tagger()).map(|t| t.when().seconds());
+            let tagged_commit = tag
+                .filter(|t| t.target_type() == Some(git2::ObjectType::Commit))
+                .map(|t| t.target_id());
+            let (time, commit) = match (tagged_at, tagged_commit) {
+                (Some(time), Some(id)) if odb.exists(id) => (time, id),
+                (Some(_), Some(id)) => {
+                    return Err(git2::Error::new(
+                        git2::ErrorCode::NotFound,
+                        git2::ErrorClass::Odb,
+                        format!("its commit {id} is missing"),
+                    ))
+                }
+                _ => {
+                    let c = obj.peel_to_commit()?;
+                    let committed_at = c.committer().when().seconds();
+                    (tagged_at.unwrap_or(committed_at), c.id())
+                }
             };
             Ok(TagInfo {
                 name: short.clone(),
                 time,
-                annotated,
-                signed,
-                commit: commit.id().to_string(),
-                subject: subject_of(&String::from_utf8_lossy(commit.message_bytes())).to_string(),
+                annotated: tag.is_some(),
+                signed: tag
+                    .and_then(|t| t.message_bytes())
+                    .is_some_and(|m| m.windows(11).any(|w| w == b"-----BEGIN ")),
+                commit,
             })
         })();
         match info {
@@ -912,8 +924,13 @@ fn read_tags(
     Ok(tags)
 }
 
-fn tag_fact(t: &TagInfo, window: &str) -> Fact {
+/// The evidence of one cited tag; its commit is read here, for the subject line.
+fn tag_fact(repo: &git2::Repository, t: &TagInfo, window: &str) -> Fact {
     let date = rfc3339(t.time);
+    let commit = t.commit.to_string();
+    let subject = repo.find_commit(t.commit).map_or(String::new(), |c| {
+        subject_of(&String::from_utf8_lossy(c.message_bytes())).to_string()
+    });
     let kind = match (t.annotated, t.signed) {
         (true, true) => "annotated, signed",
         (true, false) => "annotated",
@@ -926,8 +943,8 @@ fn tag_fact(t: &TagInfo, window: &str) -> Fact {
             "{} {} ({kind}) on {}: {}",
             t.name,
             &date[..10],
-            &t.commit[..12.min(t.commit.len())],
-            t.subject
+            &commit[..12.min(commit.len())],
+            subject
         ),
     )
     .source(EvidenceSource::History)
@@ -936,7 +953,7 @@ fn tag_fact(t: &TagInfo, window: &str) -> Fact {
     .attr("date", date)
     .attr("annotated", t.annotated)
     .attr("signed", t.signed)
-    .attr("commit", t.commit.as_str())
+    .attr("commit", commit)
 }
 
 fn median_gap_days(tags: &[&TagInfo]) -> Option<f64> {
