@@ -230,6 +230,7 @@ pub fn extract_files(
         reader: &reader,
         default_branch: None,
         repo_owner: None,
+        followed: Default::default(),
     };
     let mut out = Output::default();
     for (file, text) in inv.files.iter().zip(reader.0.values()) {
@@ -434,6 +435,7 @@ fn scan_files(
         reader: &reader,
         default_branch: history::default_branch(&opts.root),
         repo_owner: history::origin_owner(&opts.root).or_else(|| declared_owner(&inv, &reader)),
+        followed: Default::default(),
     };
     let candidates = select_candidates(&inv, &registry, patterns);
 

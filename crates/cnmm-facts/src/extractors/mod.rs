@@ -133,6 +133,8 @@ pub struct Ctx<'a> {
     /// The organisation or user owning the repository on its forge (from the clone's
     /// `origin` URL, else `go.mod` or `package.json`), if known.
     pub repo_owner: Option<String>,
+    /// Scripts and Makefile targets already followed from CI commands.
+    pub followed: ci::scripts::FollowedFiles,
 }
 
 /// What extractors produce for one file.

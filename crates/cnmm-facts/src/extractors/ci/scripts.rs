@@ -13,7 +13,7 @@ use crate::extractors::Ctx;
 use crate::shell::{command_name, is_assignment, is_flag, split_commands};
 use crate::tools::ToolMatch;
 use regex::Regex;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 fn make_vars() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
@@ -28,8 +28,45 @@ pub struct ScriptCommand {
     pub words: Vec<String>,
 }
 
+/// What this scan has already followed from CI commands: the commands of each
+/// invocation, and each Makefile parsed once (CI files run the same scripts and `make`
+/// targets from many steps; git's Makefile has 4,000 lines).
+#[derive(Default)]
+pub struct FollowedFiles {
+    commands: Memo<Invocation, Option<Arc<Vec<ScriptCommand>>>>,
+    makefiles: Memo<String, Option<Arc<Makefile>>>,
+}
+
+/// A map filled on first use, shared by the extractor threads.
+struct Memo<K, V>(std::sync::Mutex<std::collections::HashMap<K, V>>);
+
+impl<K, V> Default for Memo<K, V> {
+    fn default() -> Self {
+        Self(Default::default())
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone, V: Clone> Memo<K, V> {
+    /// The value of `key`, computed by `make` the first time. `make` runs outside the
+    /// lock: two threads may both compute a value the first time, and both get the same.
+    fn get_or(&self, key: &K, make: impl FnOnce() -> V) -> V {
+        if let Some(hit) = self.lock().get(key) {
+            return hit.clone();
+        }
+        let value = make();
+        self.lock().insert(key.clone(), value.clone());
+        value
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<K, V>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// What a CI command invokes in the repository, if anything.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Invocation {
     /// A shell script, by repository path.
     Script(String),
@@ -107,22 +144,27 @@ pub fn expand(
                 join(dir, "package.json").into_iter().collect()
             }
         };
-        let Some((path, file)) = candidates
-            .iter()
-            .find_map(|p| ctx.inventory.get(p).map(|f| (p, f)))
-        else {
+        let Some(commands) = ctx.followed.commands.get_or(&inv, || {
+            let (path, file) = candidates
+                .iter()
+                .find_map(|p| ctx.inventory.get(p).map(|f| (p, f)))?;
+            let text = || ctx.reader.read_text(file).ok();
+            Some(Arc::new(match &inv {
+                Invocation::Script(_) => script_commands(path, &text()?),
+                Invocation::Make { targets, .. } => ctx
+                    .followed
+                    .makefiles
+                    .get_or(path, || text().map(|t| Arc::new(Makefile::parse(&t))))?
+                    .commands(path, targets),
+                Invocation::Task { tasks, .. } => task_commands(path, &text()?, tasks),
+                Invocation::PackageScript { name, .. } => {
+                    package_script_commands(path, &text()?, name)
+                }
+            }))
+        }) else {
             continue;
         };
-        let Ok(text) = ctx.reader.read_text(file) else {
-            continue;
-        };
-        let commands = match &inv {
-            Invocation::Script(_) => script_commands(path, &text),
-            Invocation::Make { targets, .. } => make_commands(path, &text, targets),
-            Invocation::Task { tasks, .. } => task_commands(path, &text, tasks),
-            Invocation::PackageScript { name, .. } => package_script_commands(path, &text, name),
-        };
-        for c in commands {
+        for c in commands.iter() {
             let matches = ctx.tools.match_command(&c.words);
             queue.push((c.words.clone(), depth + 1));
             if matches.is_empty() {
@@ -297,60 +339,84 @@ pub fn script_commands(path: &str, text: &str) -> Vec<ScriptCommand> {
 /// The recipe commands of `targets` in a Makefile (the default goal when none is
 /// named), following `$(MAKE) other` to other targets of the same file.
 pub fn make_commands(path: &str, text: &str, targets: &[String]) -> Vec<ScriptCommand> {
-    let recipes = parse_makefile(text);
-    let vars = simple_variables(text);
-    let mut wanted: Vec<String> = if targets.is_empty() {
-        recipes
-            .first()
-            .map(|(t, _)| vec![t.clone()])
-            .unwrap_or_default()
-    } else {
-        targets.to_vec()
-    };
-    let mut seen: Vec<String> = Vec::new();
-    let mut out = Vec::new();
-    while let Some(t) = wanted.pop() {
-        if seen.contains(&t) || seen.len() > 32 {
-            continue;
-        }
-        seen.push(t.clone());
-        for (_, lines) in recipes.iter().filter(|(name, _)| name == &t) {
-            for (line, cmd) in lines {
-                // Make's `$(VAR)` is not the shell's command substitution: substitute
-                // simple variables, leave the others as opaque words.
-                let expanded = make_vars().replace_all(cmd, |c: &regex::Captures| {
-                    let name = &c[1];
-                    vars.get(name)
-                        .cloned()
-                        .unwrap_or_else(|| format!("${{{name}}}"))
-                });
-                for c in split_commands(&expanded) {
-                    let words: Vec<String> = c.words;
-                    let first = words.first().map(String::as_str).unwrap_or("");
-                    if first == "${MAKE}" || first == "make" {
-                        wanted.extend(
-                            words[1..]
-                                .iter()
-                                .filter(|a| !is_flag(a) && !is_assignment(a))
-                                .cloned(),
-                        );
-                        continue;
-                    }
-                    out.push(ScriptCommand {
-                        path: path.to_string(),
-                        line: *line,
-                        words,
-                    });
-                }
-            }
-        }
-        // Prerequisites run first: follow them too.
-        if let Some(prereqs) = prerequisites(text, &t) {
-            wanted.extend(prereqs);
+    Makefile::parse(text).commands(path, targets)
+}
+
+/// A Makefile as far as following targets needs: recipes, prerequisites, variables.
+pub struct Makefile {
+    /// Targets in file order, each with its recipe lines (a target may repeat).
+    recipes: Vec<(String, Vec<(u32, String)>)>,
+    /// The prerequisites of each target, from the first rule line naming it.
+    prerequisites: std::collections::HashMap<String, Vec<String>>,
+    vars: std::collections::HashMap<String, String>,
+}
+
+impl Makefile {
+    pub fn parse(text: &str) -> Self {
+        Self {
+            recipes: parse_makefile(text),
+            prerequisites: prerequisites(text),
+            vars: simple_variables(text),
         }
     }
-    out.sort_by_key(|c| c.line);
-    out
+
+    /// The recipe commands of `targets` (the default goal when none is named),
+    /// following `$(MAKE) other` and prerequisites to other targets of the same file.
+    pub fn commands(&self, path: &str, targets: &[String]) -> Vec<ScriptCommand> {
+        let mut wanted: Vec<String> = if targets.is_empty() {
+            self.recipes
+                .first()
+                .map(|(t, _)| vec![t.clone()])
+                .unwrap_or_default()
+        } else {
+            targets.to_vec()
+        };
+        let mut seen: Vec<String> = Vec::new();
+        let mut out = Vec::new();
+        while let Some(t) = wanted.pop() {
+            if seen.contains(&t) || seen.len() > 32 {
+                continue;
+            }
+            seen.push(t.clone());
+            for (_, lines) in self.recipes.iter().filter(|(name, _)| name == &t) {
+                for (line, cmd) in lines {
+                    // Make's `$(VAR)` is not the shell's command substitution: substitute
+                    // simple variables, leave the others as opaque words.
+                    let expanded = make_vars().replace_all(cmd, |c: &regex::Captures| {
+                        let name = &c[1];
+                        self.vars
+                            .get(name)
+                            .cloned()
+                            .unwrap_or_else(|| format!("${{{name}}}"))
+                    });
+                    for c in split_commands(&expanded) {
+                        let words: Vec<String> = c.words;
+                        let first = words.first().map(String::as_str).unwrap_or("");
+                        if first == "${MAKE}" || first == "make" {
+                            wanted.extend(
+                                words[1..]
+                                    .iter()
+                                    .filter(|a| !is_flag(a) && !is_assignment(a))
+                                    .cloned(),
+                            );
+                            continue;
+                        }
+                        out.push(ScriptCommand {
+                            path: path.to_string(),
+                            line: *line,
+                            words,
+                        });
+                    }
+                }
+            }
+            // Prerequisites run first: follow them too.
+            if let Some(prereqs) = self.prerequisites.get(&t) {
+                wanted.extend(prereqs.iter().cloned());
+            }
+        }
+        out.sort_by_key(|c| c.line);
+        out
+    }
 }
 
 /// `target: prereq...` → recipe lines (line number, command without `@`/`-` prefixes).
@@ -428,25 +494,31 @@ fn simple_variables(text: &str) -> std::collections::HashMap<String, String> {
         .collect()
 }
 
-fn prerequisites(text: &str, target: &str) -> Option<Vec<String>> {
+/// Each target's prerequisites, from the first rule line naming it (`a b: deps`).
+fn prerequisites(text: &str) -> std::collections::HashMap<String, Vec<String>> {
+    let mut out = std::collections::HashMap::new();
     for raw in text.lines() {
         if raw.starts_with('\t') {
             continue;
         }
         if let Some((lhs, rhs)) = raw.split_once(':') {
-            if rhs.starts_with('=') || !lhs.split_whitespace().any(|t| t == target) {
+            if rhs.starts_with('=') {
                 continue;
             }
-            let deps = rhs.split(';').next().unwrap_or("");
-            return Some(
-                deps.split_whitespace()
-                    .filter(|d| !d.contains('$') && !d.contains('/') && !d.contains('.'))
-                    .map(str::to_string)
-                    .collect(),
-            );
+            let deps: Vec<String> = rhs
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .filter(|d| !d.contains('$') && !d.contains('/') && !d.contains('.'))
+                .map(str::to_string)
+                .collect();
+            for t in lhs.split_whitespace() {
+                out.entry(t.to_string()).or_insert_with(|| deps.clone());
+            }
         }
     }
-    None
+    out
 }
 
 #[cfg(test)]
