@@ -104,8 +104,10 @@ impl Extractor for Observability {
 }
 
 /// Whether a YAML file names a top-level key [`yaml_config`] (or, for a Compose file,
-/// [`compose_env`]) looks for: files that name none are not parsed. Keys spelled with
-/// escape sequences are not recognised.
+/// [`compose_env`]) looks for: files that name none are not parsed. A block mapping's
+/// top-level key starts a line at the indentation of the file's first key (`groups:`,
+/// `"groups" :`); a file whose content opens with a flow mapping (`{`) only has to name
+/// the key anywhere. Keys spelled with escape sequences are not recognised.
 fn mentions_config_key(text: &str, compose: bool) -> bool {
     const KEYS: &[&str] = &[
         "groups",
@@ -116,7 +118,30 @@ fn mentions_config_key(text: &str, compose: bool) -> bool {
         "pipeline",
         "schema_config",
     ];
-    (compose && text.contains("services")) || KEYS.iter().any(|k| text.contains(k))
+    let wanted = |k: &str| KEYS.contains(&k) || (compose && k == "services");
+    let first = text.lines().find(|l| {
+        let l = l.trim_start();
+        !l.is_empty() && !l.starts_with('#') && !l.starts_with("---") && !l.starts_with('%')
+    });
+    let Some(first) = first else {
+        return false;
+    };
+    if first.trim_start().starts_with('{') {
+        return (compose && text.contains("services")) || KEYS.iter().any(|k| text.contains(k));
+    }
+    // The root mapping's keys sit at the indentation of its first key (usually none).
+    let indent = first.len() - first.trim_start().len();
+    text.lines().any(|line| {
+        let Some(rest) = line.get(indent..).filter(|r| !r.starts_with([' ', '\t'])) else {
+            return false;
+        };
+        let rest = rest.trim_start_matches(['"', '\'']);
+        let Some(key_end) = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) else {
+            return false;
+        };
+        let after = rest[key_end..].trim_start_matches(['"', '\'']).trim_start();
+        after.starts_with(':') && wanted(&rest[..key_end])
+    })
 }
 
 fn config(path: &str, line: u32, kind: &str, tool: &str) -> Fact {
@@ -377,5 +402,31 @@ mod tests {
         let f = compose_env(&doc, "compose.yaml");
         assert_eq!(f.len(), 2);
         assert_eq!(f[0].get_list("settings"), ["LOG_FORMAT=json"]);
+    }
+
+    #[test]
+    fn only_files_naming_a_top_level_key_are_parsed() {
+        let yes = [
+            "groups:\n- name: a\n",
+            "# comment\n---\nroute:\n  receiver: x\n",
+            "\"scrape_configs\" :\n  - job_name: x\n",
+            "  groups:\n  - name: indented root\n",
+            "{\"groups\": [{\"name\": \"flow\"}]}\n",
+            "a: 1\n---\nreceivers:\n- name: second document\n",
+        ];
+        for text in yes {
+            assert!(mentions_config_key(text, false), "{text:?}");
+        }
+        let no = [
+            "spec:\n  groups:\n  - nested\n",
+            "description: the route: is in a value\n",
+            "# groups:\nname: x\n",
+            "services:\n  web: {}\n",
+            "",
+        ];
+        for text in no {
+            assert!(!mentions_config_key(text, false), "{text:?}");
+        }
+        assert!(mentions_config_key("services:\n  web: {}\n", true));
     }
 }
