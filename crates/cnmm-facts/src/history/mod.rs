@@ -24,7 +24,7 @@ use cnmm_model::{
     HistorySummary, Location,
 };
 use regex::Regex;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -672,8 +672,10 @@ fn walk(
     // One streamed pass, newest committer date first. `next_first_parent` is the next
     // commit of HEAD's first-parent chain: it is reached after all its descendants.
     let mut queue = std::collections::BinaryHeap::new();
-    let mut seen: HashSet<git2::Oid> = HashSet::new();
-    seen.insert(head.id());
+    // Every commit reached, with its committer date: lightweight tags of these commits
+    // are dated from here, without reading the commit again.
+    let mut seen: HashMap<git2::Oid, i64> = HashMap::new();
+    seen.insert(head.id(), end);
     queue.push(Queued {
         time: end,
         commit: head.clone(),
@@ -696,9 +698,10 @@ fn walk(
         }
         // Parents are parsed once, when first reached (the queue needs their dates).
         for pid in commit.parent_ids() {
-            if seen.insert(pid) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = seen.entry(pid) {
                 let parent = repo.find_commit(pid)?;
                 let time = parent.committer().when().seconds();
+                slot.insert(time);
                 queue.push(Queued {
                     time,
                     commit: parent,
@@ -718,7 +721,7 @@ fn walk(
     let forge_signed = cites.forge_signed;
     out.facts.append(&mut cites.facts);
 
-    let tags = read_tags(repo, end, prev_start, &mut out.diagnostics)?;
+    let tags = read_tags(repo, end, prev_start, &seen, &mut out.diagnostics)?;
     let s = &mut out.summary;
     s.signed_tags = tags.iter().filter(|t| t.signed).count() as u64;
     // Both windows include their start: a tag dated exactly `window_days` before HEAD
@@ -863,11 +866,13 @@ struct TagInfo {
 /// Version tags dated in the window or the one before it. A tag that cannot be read is
 /// a diagnostic, not a failure of the whole history. An annotated tag of a commit is
 /// dated by its tagger line, so its commit is not read (a repository's thousand release
-/// tags would cost a thousand commit objects); only its presence is checked.
+/// tags would cost a thousand commit objects); only its presence is checked. A
+/// lightweight tag of a commit the walk reached (`walked`) is dated from the walk.
 fn read_tags(
     repo: &git2::Repository,
     end: i64,
     prev_start: i64,
+    walked: &HashMap<git2::Oid, i64>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<Vec<TagInfo>, git2::Error> {
     let mut tags = Vec::new();
@@ -879,6 +884,16 @@ fn read_tags(
             return true;
         }
         let info = (|| -> Result<TagInfo, git2::Error> {
+            if let Some(&time) = walked.get(&oid) {
+                // A lightweight tag of a commit the walk has dated.
+                return Ok(TagInfo {
+                    name: short.clone(),
+                    time,
+                    annotated: false,
+                    signed: false,
+                    commit: oid,
+                });
+            }
             let obj = repo.find_object(oid, None)?;
             let tag = obj.as_tag();
             let tagged_at = tag.and_then(|t| t.tagger()).map(|t| t.when().seconds());
