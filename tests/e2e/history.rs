@@ -46,6 +46,18 @@ fn tags_are_dated_by_tagger_and_windows_are_exact() {
 }
 
 #[test]
+fn lightweight_tags_are_dated_by_their_commit_inside_and_beyond_the_walk() {
+    // v2.0.0 tags a commit the walk reaches (dated from the walk); v1.0.0 one far
+    // behind it (read on its own) that falls in the previous window; v0.1.0 is older.
+    let repo = history(
+        "commits:\n  - {message: a, days_ago: 900, tag: v0.1.0}\n  - {message: b, days_ago: 500, tag: v1.0.0}\n  - {message: filler, days_ago: 499, repeat: 200, every_days: 0.5}\n  - {message: c, days_ago: 100, tag: v2.0.0}\n  - {message: d, days_ago: 0}\n",
+    );
+    let a = assess(repo.path());
+    assert_eq!(a.history.version_tags, 1, "{:?}", a.history);
+    assert_eq!(a.history.version_tags_previous_window, 1);
+}
+
+#[test]
 fn shallow_clones_make_history_criteria_unknown() {
     let repo = history("shallow: true\ncommits:\n  - {message: a, days_ago: 10, tag: v1.0.0}\n");
     let a = assess(repo.path());
