@@ -10,7 +10,8 @@
 # Environment: PEERS (the virtualenv, default ./peers), RUNS (runs of cnmm and zizmor,
 # default 3; Checkov runs once: it takes minutes). Times are the smallest CPU and wall
 # of the runs (bench/measure.py); ratios are peer wall / cnmm wall and peer CPU / cnmm
-# CPU. Both peers run offline.
+# CPU. Both peers run offline. Both exit non-zero when they report findings, which
+# bench/measure.py notes on stderr (`failed: ...`); the times are kept all the same.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
