@@ -68,7 +68,7 @@ impl RuleSet {
     /// The built-in rules and catalog, validated against the fact kinds.
     pub fn builtin(kinds: &[FactKindSpec]) -> Result<RuleSet, Vec<LoadError>> {
         let (rule_sources, catalog_sources) = loader::builtin_sources();
-        let catalog = loader::load_catalog(&catalog_sources)?;
+        let catalog = loader::load_builtin_catalog(&catalog_sources)?;
         let (rules, file_queries) = loader::parse_rules(&rule_sources, kinds)?;
         let mut set = RuleSet {
             rules,
