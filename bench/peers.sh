@@ -23,12 +23,18 @@ ZIZMOR=$PEERS/bin/zizmor
 echo "# $(date -u +%FT%TZ) $(nproc) CPUs, load $(load); $("$CHECKOV" --version 2>/dev/null | sed 's/^/checkov /'), $("$ZIZMOR" --version 2>/dev/null)"
 printf '%-16s | %8s %8s | %8s %8s | %8s %8s | %9s %9s | %8s %8s\n' repo \
   cnmm_w cnmm_c checkov_w checkov_c zizmor_w zizmor_c ck/cnmm_w ck/cnmm_c zz/cnmm_w zz/cnmm_c
+# cnmm and zizmor first, Checkov last: Checkov's worker processes may outlive it for a
+# while, and must not run beside the short measurements.
+declare -A CW CC ZW ZC
 for repo in "$@"; do
-  read -r cw cc _ < <(best "$RUNS" "$CNMM" scan "$repo" -f json -o /dev/null)
+  read -r CW[$repo] CC[$repo] _ < <(best "$RUNS" "$CNMM" scan "$repo" -f json -o /dev/null)
+  read -r ZW[$repo] ZC[$repo] _ < <(best "$RUNS" "$ZIZMOR" --offline --no-progress -q "$repo")
+done
+for repo in "$@"; do
   read -r kw kc _ < <(best 1 "$CHECKOV" -d "$repo" --framework terraform kubernetes dockerfile \
     github_actions gitlab_ci circleci_pipelines --quiet --compact --skip-download \
     --download-external-modules false -o json)
-  read -r zw zc _ < <(best "$RUNS" "$ZIZMOR" --offline --no-progress -q "$repo")
+  cw=${CW[$repo]} cc=${CC[$repo]} zw=${ZW[$repo]} zc=${ZC[$repo]}
   printf '%-16s | %8s %8s | %8s %8s | %8s %8s | %9s %9s | %8s %8s\n' "$(basename "$repo")" \
     "$cw" "$cc" "$kw" "$kc" "$zw" "$zc" "$(ratio "$kw" "$cw")" "$(ratio "$kc" "$cc")" \
     "$(ratio "$zw" "$cw")" "$(ratio "$zc" "$cc")"
