@@ -242,8 +242,11 @@ pub fn extract_files(
         }
     }
     let mut facts = out.facts;
-    extractors::ci::bound_steps(&mut out.pipelines, &mut out.diagnostics);
-    facts.extend(extractors::ci::emit(&out.pipelines, &ctx));
+    facts.extend(extractors::ci::emit(
+        &mut out.pipelines,
+        &ctx,
+        &mut out.diagnostics,
+    ));
     (facts, out.diagnostics)
 }
 
@@ -542,8 +545,7 @@ fn scan_files(
         bytes_read += n;
     }
     pipelines.sort_by(|a, b| a.path.cmp(&b.path));
-    extractors::ci::bound_steps(&mut pipelines, &mut diagnostics);
-    facts.extend(extractors::ci::emit(&pipelines, &ctx));
+    facts.extend(extractors::ci::emit(&mut pipelines, &ctx, &mut diagnostics));
     let stats = ScanStats {
         files: inv.files.len(),
         candidates: candidates.len(),

@@ -118,7 +118,7 @@ fn mentions_config_key(text: &str, compose: bool) -> bool {
         "pipeline",
         "schema_config",
     ];
-    let wanted = |k: &str| KEYS.contains(&k) || (compose && k == "services");
+    let keys = || KEYS.iter().copied().chain(compose.then_some("services"));
     let first = text.lines().find(|l| {
         let l = l.trim_start();
         !l.is_empty() && !l.starts_with('#') && !l.starts_with("---") && !l.starts_with('%')
@@ -127,7 +127,7 @@ fn mentions_config_key(text: &str, compose: bool) -> bool {
         return false;
     };
     if first.trim_start().starts_with('{') {
-        return (compose && text.contains("services")) || KEYS.iter().any(|k| text.contains(k));
+        return keys().any(|k| text.contains(k));
     }
     // The root mapping's keys sit at the indentation of its first key (usually none).
     let indent = first.len() - first.trim_start().len();
@@ -140,7 +140,7 @@ fn mentions_config_key(text: &str, compose: bool) -> bool {
             return false;
         };
         let after = rest[key_end..].trim_start_matches(['"', '\'']).trim_start();
-        after.starts_with(':') && wanted(&rest[..key_end])
+        after.starts_with(':') && keys().any(|k| k == &rest[..key_end])
     })
 }
 

@@ -160,6 +160,25 @@ pub struct HistoryOutcome {
     pub head_ref: Option<String>,
 }
 
+impl HistoryOutcome {
+    fn new(opts: &HistoryOptions) -> Self {
+        HistoryOutcome {
+            summary: HistorySummary {
+                window_days: opts.window_days,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    /// Gives up on the history: the diagnostic says why, and so does the summary.
+    fn unavailable(mut self, why: Diagnostic) -> Self {
+        self.summary.unavailable_reason = Some(why.message.clone());
+        self.diagnostics.push(why);
+        self
+    }
+}
+
 const UNSHALLOW: &str = "the clone is shallow, so its history is incomplete; run `git fetch --unshallow` (or check out with `fetch-depth: 0`) and scan again";
 
 fn re(pattern: &str) -> Regex {
@@ -324,13 +343,7 @@ pub fn forge_owner(url: &str) -> Option<String> {
 /// Opens the repository at exactly `root` (no search upward: a fixture inside a
 /// repository is not that repository) and reads its history.
 pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {
-    let mut out = HistoryOutcome {
-        summary: HistorySummary {
-            window_days: opts.window_days,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
+    let mut out = HistoryOutcome::new(opts);
     let repo = match open(root) {
         Ok(r) => r,
         Err(e) => {
@@ -350,13 +363,11 @@ pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {
                     cnmm_model::text::sanitize(e.message())
                 )
             };
-            out.diagnostics.push(if absent {
-                Diagnostic::info(".", None, reason.clone())
+            return out.unavailable(if absent {
+                Diagnostic::info(".", None, reason)
             } else {
-                Diagnostic::warning(".git", None, reason.clone())
+                Diagnostic::warning(".git", None, reason)
             });
-            out.summary.unavailable_reason = Some(reason);
-            return out;
         }
     };
     out.is_git = true;
@@ -380,10 +391,7 @@ pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {
             }
             Err(e) => {
                 let reason = format!("--rev {rev} is not a commit: {}", e.message());
-                out.diagnostics
-                    .push(Diagnostic::error("git:HEAD", None, reason.clone()));
-                out.summary.unavailable_reason = Some(reason);
-                return out;
+                return out.unavailable(Diagnostic::error("git:HEAD", None, reason));
             }
         }
     }
@@ -395,10 +403,7 @@ pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {
             } else {
                 format!("HEAD cannot be read: {}", e.message())
             };
-            out.diagnostics
-                .push(Diagnostic::warning("git:HEAD", None, reason.clone()));
-            out.summary.unavailable_reason = Some(reason);
-            return out;
+            return out.unavailable(Diagnostic::warning("git:HEAD", None, reason));
         }
     };
     if head.is_branch() {
@@ -407,13 +412,7 @@ pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {
     let detached = repo.head_detached().unwrap_or(false);
     let head_commit = match head.peel_to_commit() {
         Ok(c) => c,
-        Err(e) => {
-            let reason = format!("HEAD does not point to a commit: {}", e.message());
-            out.diagnostics
-                .push(Diagnostic::error("git:HEAD", None, reason.clone()));
-            out.summary.unavailable_reason = Some(reason);
-            return out;
-        }
+        Err(e) => return out.unavailable(not_a_commit(&e)),
     };
     out.head = Some(head_commit.id().to_string());
     if detached {
@@ -440,27 +439,23 @@ pub fn read_commit(
     opts: &HistoryOptions,
 ) -> HistoryOutcome {
     configure_libgit2();
-    let mut out = HistoryOutcome {
-        summary: HistorySummary {
-            window_days: opts.window_days,
-            ..Default::default()
-        },
-        is_git: true,
-        ..Default::default()
-    };
+    let mut out = HistoryOutcome::new(opts);
+    out.is_git = true;
     match repo.find_commit(head) {
         Ok(c) => {
             out.head = Some(c.id().to_string());
             finish(repo, &c, opts, out)
         }
-        Err(e) => {
-            let reason = format!("HEAD does not point to a commit: {}", e.message());
-            out.diagnostics
-                .push(Diagnostic::error("git:HEAD", None, reason.clone()));
-            out.summary.unavailable_reason = Some(reason);
-            out
-        }
+        Err(e) => out.unavailable(not_a_commit(&e)),
     }
+}
+
+fn not_a_commit(e: &git2::Error) -> Diagnostic {
+    Diagnostic::error(
+        "git:HEAD",
+        None,
+        format!("HEAD does not point to a commit: {}", e.message()),
+    )
 }
 
 /// Reads the history behind `head` unless it is turned off or the clone is shallow.
@@ -476,21 +471,18 @@ fn finish(
         return out;
     }
     if out.summary.shallow {
-        out.diagnostics
-            .push(Diagnostic::warning("git:HEAD", None, UNSHALLOW));
-        out.summary.unavailable_reason = Some(UNSHALLOW.to_string());
-        return out;
+        return out.unavailable(Diagnostic::warning("git:HEAD", None, UNSHALLOW));
     }
     match walk(repo, head_commit, opts, &mut out) {
-        Ok(()) => out.summary.available = true,
+        Ok(()) => {
+            out.summary.available = true;
+            out
+        }
         Err(e) => {
             let reason = format!("the history could not be read completely: {}", e.message());
-            out.diagnostics
-                .push(Diagnostic::error("git:HEAD", None, reason.clone()));
-            out.summary.unavailable_reason = Some(reason);
+            out.unavailable(Diagnostic::error("git:HEAD", None, reason))
         }
     }
-    out
 }
 
 /// Sets libgit2's process-wide options once, before any repository is opened.

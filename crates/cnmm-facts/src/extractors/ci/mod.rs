@@ -535,7 +535,7 @@ pub const MAX_STEPS_PER_PIPELINE: usize = 10_000;
 
 /// Keeps the first [`MAX_STEPS_PER_PIPELINE`] steps of each pipeline, in job order, and
 /// says so in a diagnostic when it drops any.
-pub fn bound_steps(pipelines: &mut [Pipeline], diagnostics: &mut Vec<cnmm_model::Diagnostic>) {
+fn bound_steps(pipelines: &mut [Pipeline], diagnostics: &mut Vec<cnmm_model::Diagnostic>) {
     for p in pipelines {
         let total: usize = p.jobs.iter().map(|j| j.steps.len()).sum();
         if total <= MAX_STEPS_PER_PIPELINE {
@@ -706,8 +706,15 @@ struct Resolved<'p> {
 
 const MAX_EXPANSION_DEPTH: usize = 4;
 
-/// Links pipelines (reusable workflows, composite actions) and emits their facts.
-pub fn emit(pipelines: &[Pipeline], ctx: &Ctx) -> Vec<Fact> {
+/// Links pipelines (reusable workflows, composite actions) and emits their facts, each
+/// pipeline bounded to [`MAX_STEPS_PER_PIPELINE`] steps first (with a diagnostic).
+pub fn emit(
+    pipelines: &mut [Pipeline],
+    ctx: &Ctx,
+    diagnostics: &mut Vec<cnmm_model::Diagnostic>,
+) -> Vec<Fact> {
+    bound_steps(pipelines, diagnostics);
+    let pipelines: &[Pipeline] = pipelines;
     let by_path: HashMap<&str, &Pipeline> =
         pipelines.iter().map(|p| (p.path.as_str(), p)).collect();
 
