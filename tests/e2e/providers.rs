@@ -191,9 +191,14 @@ fn circleci_workflows_filters_approvals_and_orbs() {
     assert!(lint.get_bool("on_push") && !lint.get_bool("on_default_branch"));
     let nightly = tool(&f, "nightly/scan", "trivy");
     assert!(nightly.get_bool("on_schedule") && !nightly.get_bool("on_push"));
+    // The fixture's repository has no owner of its own: every registry orb is another
+    // namespace's, a marketplace component.
+    assert!(!f
+        .iter()
+        .any(|x| x.kind == "ci.shared" && x.get_str("kind") == Some("orb")));
     let orbs: Vec<&str> = f
         .iter()
-        .filter(|x| x.kind == "ci.shared" && x.get_str("kind") == Some("orb"))
+        .filter(|x| x.kind == "ci.shared" && x.get_str("kind") == Some("marketplace-orb"))
         .filter_map(|x| x.get_str("reference"))
         .collect();
     assert_eq!(

@@ -73,8 +73,26 @@ pub struct ToolMatcher<'a> {
     templates: Vec<(usize, String)>,
     /// Tools whose command is a distinctive single word, by lower-case name.
     distinctive: HashMap<String, usize>,
-    wrappers: Vec<Vec<String>>,
+    wrappers: Vec<Wrapper>,
     installers: Vec<Vec<String>>,
+}
+
+/// A command that runs the command after it: its leading words (`go tool`, `python -m`)
+/// and, in brackets, the options of its own that take a value as the next word
+/// (`-modfile tools/go.mod`): `"go tool [-modfile -C]"` in the catalog.
+struct Wrapper {
+    prefix: Vec<String>,
+    value_flags: Vec<String>,
+}
+
+impl Wrapper {
+    fn parse(spec: &str) -> Self {
+        let (prefix, flags) = spec.split_once('[').unwrap_or((spec, ""));
+        Wrapper {
+            prefix: split_words(prefix),
+            value_flags: split_words(flags.trim_end().trim_end_matches(']')),
+        }
+    }
 }
 
 /// Commands whose arguments are a list of targets or phases in any order.
@@ -94,7 +112,7 @@ impl<'a> ToolMatcher<'a> {
             images: Vec::new(),
             templates: Vec::new(),
             distinctive: HashMap::new(),
-            wrappers: catalog.wrappers.iter().map(|w| split_words(w)).collect(),
+            wrappers: catalog.wrappers.iter().map(|w| Wrapper::parse(w)).collect(),
             installers: catalog.installers.iter().map(|w| split_words(w)).collect(),
         };
         for (i, tool) in catalog.tools.iter().enumerate() {
@@ -332,6 +350,11 @@ impl<'a> ToolMatcher<'a> {
         out
     }
 
+    /// The jobs a template or component that runs `tool` defines (catalog `jobs:`).
+    pub fn template_job_names(&self, tool: &str) -> &[String] {
+        self.catalog.tool(tool).map_or(&[], |t| t.jobs.as_slice())
+    }
+
     /// Tool uses of a provider template (GitLab `include: template:`).
     pub fn match_template(&self, template: &str) -> Vec<ToolMatch> {
         let t = template.trim().to_ascii_lowercase();
@@ -354,10 +377,13 @@ impl<'a> ToolMatcher<'a> {
             };
             let mut changed = false;
             for wrapper in &self.wrappers {
-                if starts_with_words(&first, &w, wrapper) {
-                    w.drain(..wrapper.len());
+                if starts_with_words(&first, &w, &wrapper.prefix) {
+                    w.drain(..wrapper.prefix.len());
                     while w.first().is_some_and(|x| is_flag(x) || is_assignment(x)) {
-                        w.remove(0);
+                        let flag = w.remove(0).to_ascii_lowercase();
+                        if wrapper.value_flags.contains(&flag) && !w.is_empty() {
+                            w.remove(0);
+                        }
                     }
                     changed = true;
                     break;

@@ -13,7 +13,9 @@ pub struct Catalog {
     #[serde(default)]
     pub categories: BTreeMap<String, CategorySpec>,
     /// Commands that run another command (`sudo`, `npx`, `uv run`, `python -m`): the
-    /// words after them are matched as a command of their own.
+    /// words after them are matched as a command of their own. Options in brackets are
+    /// the wrapper's own that take a value as the next word (`"go tool [-modfile]"`:
+    /// `go tool -modfile tools/go.mod golangci-lint run` runs golangci-lint).
     #[serde(default)]
     pub wrappers: Vec<String>,
     /// Commands that install tools: a tool named in their arguments is installed, not run.
@@ -99,9 +101,15 @@ pub struct ToolSpec {
     /// in `docker run`, is a use of the tool.
     #[serde(default)]
     pub images: Vec<String>,
-    /// Provider templates (GitLab `include: template:`) that run the tool.
+    /// Provider templates (GitLab `include: template:`) that run the tool, and GitLab
+    /// CI/CD catalog components as `component:PATH` without host and version
+    /// (`component:components/sast/sast` for `gitlab.com/components/sast/sast@3.4.0`).
     #[serde(default)]
     pub templates: Vec<String>,
+    /// The jobs such a template or component defines (`semgrep-sast`). A job of that
+    /// name in the including pipeline overrides it, so its rules decide when it runs.
+    #[serde(default)]
+    pub jobs: Vec<String>,
 }
 
 impl Catalog {

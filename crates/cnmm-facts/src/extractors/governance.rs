@@ -36,7 +36,8 @@ fn classify(path: &str) -> Option<(&'static str, Option<&'static str>)> {
         _ => {}
     }
     let stem = lower.split('.').next().unwrap_or("");
-    if top_or_meta && stem == "contributing" {
+    // HACKING is the contributor guide of GNU and GNOME projects.
+    if top_or_meta && (stem == "contributing" || stem == "hacking") {
         return Some(("contributing", None));
     }
     if top_or_meta
@@ -135,8 +136,11 @@ fn classify(path: &str) -> Option<(&'static str, Option<&'static str>)> {
 fn version_heading() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        // `## [1.2.3] - 2024-01-01`, `# v1.2.0`, `1.2.0 (2024-01-01)` underlined, `## 2.0`.
-        Regex::new(r"(?m)^(?:#{1,4}\s*\[?v?\d+\.\d+(?:\.\d+)?[^\n]*|\[?v?\d+\.\d+\.\d+\]?[^\n]*\n[-=~]{3,})").expect("static regex")
+        // `## [1.2.3] - 2024-01-01`, `# v1.2.0`, `1.2.0 (2024-01-01)` underlined, `## 2.0`;
+        // and the NEWS style of GNU and GNOME projects: `Overview of changes in GLib
+        // 2.89.3` (underlined), `Changes in libsoup from 3.6.6 to 3.7.1:`,
+        // `Noteworthy changes in release 2.4 (2024-01-01)`.
+        Regex::new(r"(?m)^(?:#{1,4}\s*\[?v?\d+\.\d+(?:\.\d+)?[^\n]*|\[?v?\d+\.\d+\.\d+\]?[^\n]*\n[-=~]{3,}|(?:[A-Z][a-z]+ )(?:[a-z]+ ){0,2}?(?:changes|version|release)\b[^\n]{0,60}\b\d+\.\d+[^\n]*|(?:Changes|Version|Release)\b[^\n]{0,60}\b\d+\.\d+[^\n]*)").expect("static regex")
     })
 }
 
@@ -354,5 +358,12 @@ mod tests {
     fn changelog_entries() {
         let text = "# Changelog\n\n## [Unreleased]\n\n## [1.2.0] - 2024-01-01\n- x\n\n## v1.1.0\n\n1.0.0 (2023-01-01)\n------------------\n";
         assert_eq!(version_heading().find_iter(text).count(), 3);
+        let news = "Overview of changes in GLib 2.89.3, 2026-07-29\n===\n\n* Fix\n\nOverview of changes in GLib 2.89.2\n===\n";
+        assert_eq!(version_heading().find_iter(news).count(), 2);
+        let gnu = "Changes in libsoup from 3.6.6 to 3.7.1:\n\n* x\n\nNoteworthy changes in release 2.4 (2024-01-01)\n";
+        assert_eq!(version_heading().find_iter(gnu).count(), 2);
+        // Prose that mentions a version without heading an entry does not count.
+        let prose = "This file lists changes.\nUpgrade notes: see 2.0 docs\n  Changes in 1.2 are indented\n";
+        assert_eq!(version_heading().find_iter(prose).count(), 0);
     }
 }

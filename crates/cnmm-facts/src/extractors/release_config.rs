@@ -88,12 +88,19 @@ fn goreleaser(doc: &Node) -> Vec<(&'static str, u32)> {
     for (key, feature) in [
         ("sboms", "sbom"),
         ("signs", "sign"),
+        ("binary_signs", "sign"),
         ("docker_signs", "sign"),
     ] {
         if let Some((k, v)) = doc.entry(key) {
             if !v.as_seq().is_empty() {
                 out.push((feature, k.line));
             }
+        }
+    }
+    // `notarize: {macos: [...]}` signs (and notarizes) the macOS binaries.
+    if let Some((k, v)) = doc.entry("notarize") {
+        if v.entries().any(|(_, _, list)| !list.as_seq().is_empty()) {
+            out.push(("sign", k.line));
         }
     }
     for b in doc.get("builds").map(Node::as_seq).unwrap_or(&[]) {

@@ -113,11 +113,18 @@ impl Extractor for Bitbucket {
 
 /// `atlassian/kubectl-run:3.10.0` → `atlassian/kubectl-run@3.10.0`: pipes (and Drone
 /// plugins) are images whose tag is the version, written as other providers' step
-/// references are.
+/// references are; Docker Hub's registry prefix is dropped.
 pub fn image_reference(pipe: &str) -> String {
-    let p = pipe.trim();
+    let mut p = pipe.trim();
     if p.starts_with("docker://") {
         return p.to_string();
+    }
+    // Docker Hub's own names for its images: `docker.io/woodpeckerci/plugin-x` is
+    // `woodpeckerci/plugin-x`.
+    for registry in ["docker.io/", "index.docker.io/", "registry-1.docker.io/"] {
+        if p.len() > registry.len() && p[..registry.len()].eq_ignore_ascii_case(registry) {
+            p = &p[registry.len()..];
+        }
     }
     match p.rsplit_once(':') {
         Some((name, tag)) if !tag.contains('/') => format!("{name}@{tag}"),

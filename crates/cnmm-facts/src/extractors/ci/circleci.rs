@@ -4,7 +4,9 @@
 //! (local) or from an orb (`orb/job`, recorded as a step reference). Workflow `filters`
 //! and `triggers: schedule` give the triggers; a job that `requires` an approval job
 //! waits for a person. Orb commands in steps are step references (`orb/command`, with
-//! the orb's registry name) matched against the catalog.
+//! the orb's registry name) matched against the catalog. Orbs of the repository's own
+//! organisation and inline orbs are shared components (`orb`); other orbs are
+//! marketplace components (`marketplace-orb`).
 
 use super::{Job, Permissions, Pipeline, PipelineKind, SharedRef, Step, Triggers};
 use crate::extractors::{yaml_mapping, Ctx, Extractor, FileInput, Output};
@@ -44,18 +46,18 @@ impl Extractor for CircleCi {
         path == ".circleci/config.yml" || path == ".circleci/config.yaml"
     }
 
-    fn extract(&self, input: &FileInput, _ctx: &Ctx, out: &mut Output) {
+    fn extract(&self, input: &FileInput, ctx: &Ctx, out: &mut Output) {
         let path = input.path();
         let Some(doc) = yaml_mapping(input, "a CircleCI configuration", out) else {
             return;
         };
-        let mut p = config(path, doc, out);
+        let mut p = config(path, doc, ctx.repo_owner.as_deref(), out);
         p.excluded = input.file.excluded.clone();
         out.pipelines.push(p);
     }
 }
 
-fn config(path: &str, doc: &Node, out: &mut Output) -> Pipeline {
+fn config(path: &str, doc: &Node, owner: Option<&str>, out: &mut Output) -> Pipeline {
     // Orb aliases → registry names without version (`circleci/docker`), and versions.
     let mut orbs: HashMap<String, (String, Option<String>)> = HashMap::new();
     let mut shared = Vec::new();
@@ -66,9 +68,17 @@ fn config(path: &str, doc: &Node, out: &mut Output) -> Pipeline {
                     Some((n, v)) => (n.to_string(), Some(v.to_string())),
                     None => (r.to_string(), None),
                 };
+                // An orb of the repository's own organisation is a shared component of
+                // theirs; another namespace's orb is a marketplace component, like a
+                // third-party action.
+                let own = owner.is_some_and(|o| {
+                    name.split('/')
+                        .next()
+                        .is_some_and(|ns| ns.eq_ignore_ascii_case(o))
+                });
                 orbs.insert(alias.to_string(), (name, ver));
                 shared.push(SharedRef {
-                    kind: "orb",
+                    kind: if own { "orb" } else { "marketplace-orb" },
                     reference: r.to_string(),
                     line: key.line,
                     local: false,
@@ -156,8 +166,12 @@ fn config(path: &str, doc: &Node, out: &mut Output) -> Pipeline {
                     .and_then(|i| i.get("image"))
                     .and_then(Node::as_str)
                     .map(str::to_string);
+                let params = Params {
+                    given: cfg,
+                    declared: def.get("parameters").unwrap_or(Node::empty()),
+                };
                 for s in def.get("steps").map(Node::as_seq).unwrap_or(&[]) {
-                    defs.step(s, &mut job.steps, 0);
+                    defs.step(s, &mut job.steps, 0, &params);
                 }
                 let mut texts = Vec::new();
                 collect_strings(def, &mut texts, 0);
@@ -275,6 +289,41 @@ struct Defs<'a> {
     commands: &'a Node,
 }
 
+/// The parameters of a job or command where it is used: the values it is given, and
+/// its declarations with their defaults.
+struct Params<'a> {
+    given: &'a Node,
+    declared: &'a Node,
+}
+
+impl<'a> Params<'a> {
+    fn none() -> Params<'static> {
+        Params {
+            given: Node::empty(),
+            declared: Node::empty(),
+        }
+    }
+
+    /// The steps a `steps: << parameters.NAME >>` step stands for: the value given, else
+    /// the declared default.
+    fn steps(&self, reference: &str) -> &'a [Node] {
+        let Some(name) = reference
+            .trim()
+            .strip_prefix("<<")
+            .and_then(|r| r.strip_suffix(">>"))
+            .and_then(|r| r.trim().strip_prefix("parameters."))
+        else {
+            return &[];
+        };
+        let name = name.trim();
+        self.given
+            .get(name)
+            .or_else(|| self.declared.get(name).and_then(|d| d.get("default")))
+            .map(Node::as_seq)
+            .unwrap_or(&[])
+    }
+}
+
 impl Defs<'_> {
     /// `docker/publish` → `circleci/docker/publish@2.5.0` when `docker` is an orb alias.
     fn orb_ref(&self, name: &str) -> Option<String> {
@@ -286,7 +335,7 @@ impl Defs<'_> {
         })
     }
 
-    fn step(&self, s: &Node, out: &mut Vec<Step>, depth: usize) {
+    fn step(&self, s: &Node, out: &mut Vec<Step>, depth: usize, params: &Params) {
         let (name, cfg) = match &s.value {
             Value::Scalar(n, _) => (n.as_str(), Node::empty()),
             Value::Map(m) if !m.is_empty() => match m[0].0.as_str() {
@@ -311,10 +360,19 @@ impl Defs<'_> {
             }
             return;
         }
+        // A job or command's parameter of type `steps`, spliced in where it is used.
+        if name == "steps" {
+            if depth < MAX_COMMAND_DEPTH {
+                for inner in cfg.as_str().map(|r| params.steps(r)).unwrap_or(&[]) {
+                    self.step(inner, out, depth + 1, &Params::none());
+                }
+            }
+            return;
+        }
         if BUILTIN_STEPS.contains(&name) {
             if name == "when" || name == "unless" {
                 for inner in cfg.get("steps").map(Node::as_seq).unwrap_or(&[]) {
-                    self.step(inner, out, depth + 1);
+                    self.step(inner, out, depth + 1, params);
                 }
             }
             return;
@@ -329,15 +387,19 @@ impl Defs<'_> {
             // Orb commands such as `go/with-cache` run the steps they are given.
             if depth < MAX_COMMAND_DEPTH {
                 for inner in cfg.get("steps").map(Node::as_seq).unwrap_or(&[]) {
-                    self.step(inner, out, depth + 1);
+                    self.step(inner, out, depth + 1, params);
                 }
             }
             return;
         }
         if depth < MAX_COMMAND_DEPTH {
             if let Some(cmd) = self.commands.get(name) {
+                let inner_params = Params {
+                    given: cfg,
+                    declared: cmd.get("parameters").unwrap_or(Node::empty()),
+                };
                 for inner in cmd.get("steps").map(Node::as_seq).unwrap_or(&[]) {
-                    self.step(inner, out, depth + 1);
+                    self.step(inner, out, depth + 1, &inner_params);
                 }
             }
         }

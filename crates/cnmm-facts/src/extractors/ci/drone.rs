@@ -205,6 +205,18 @@ fn default_events() -> Triggers {
     }
 }
 
+/// The repository's default branch written as a variable (`${CI_REPO_DEFAULT_BRANCH}`,
+/// Drone's `$DRONE_REPO_BRANCH`).
+fn default_branch_variable(name: &str) -> Option<String> {
+    let var = name.trim().trim_start_matches('$');
+    let var = var
+        .strip_prefix('{')
+        .and_then(|v| v.strip_suffix('}'))
+        .unwrap_or(var);
+    matches!(var, "CI_REPO_DEFAULT_BRANCH" | "DRONE_REPO_BRANCH")
+        .then(|| super::DEFAULT_BRANCH.to_string())
+}
+
 /// `event`/`branch` filters (a map, or Woodpecker's list of alternatives) within `base`.
 fn when_triggers(w: &Node, base: &Triggers) -> Triggers {
     if w.is_seq() {
@@ -249,7 +261,10 @@ fn when_triggers(w: &Node, base: &Triggers) -> Triggers {
         }
     }
     if let Some(b) = w.get("branch") {
-        let include = include_list(b);
+        let include: Vec<String> = include_list(b)
+            .into_iter()
+            .map(|name| default_branch_variable(&name).unwrap_or(name))
+            .collect();
         if !include.is_empty() && wanted.push {
             wanted.push_branches = include;
         }

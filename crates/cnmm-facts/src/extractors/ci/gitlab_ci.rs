@@ -13,9 +13,10 @@ use super::{
     DEFAULT_BRANCH,
 };
 use crate::extractors::{yaml_diagnostic, Ctx, Extractor, FileInput, Output};
+use crate::tools::ToolMatch;
 use crate::yaml::{self, Node, Value};
 use cnmm_model::Diagnostic;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub struct GitlabCi;
 
@@ -87,6 +88,17 @@ impl Extractor for GitlabCi {
         p.excluded = input.file.excluded.clone();
         out.pipelines.push(p);
     }
+}
+
+/// The catalog tool for release components known only by their name.
+const NAMED_RELEASE_COMPONENT: &str = "named-release-component";
+const NAMED_COMPONENT_PREFIX: &str = "named-component:";
+
+/// `${CI_SERVER_FQDN}/components/sast/sast@3.4.0` → `component:components/sast/sast`.
+fn component_key(reference: &str) -> String {
+    let no_version = reference.split('@').next().unwrap_or(reference).trim();
+    let path = no_version.split_once('/').map_or(no_version, |(_, p)| p);
+    format!("component:{}", path.trim_matches('/').to_ascii_lowercase())
 }
 
 /// The configuration document of a file: the second document when the first is a
@@ -214,6 +226,30 @@ impl Loader<'_, '_> {
                 if !self.ctx.tools.match_template(&value).is_empty() {
                     self.template_jobs
                         .push((value.clone(), from.to_string(), line));
+                }
+            }
+            "component" => {
+                self.shared.push(SharedRef {
+                    kind: "include",
+                    reference: format!("component:{value}"),
+                    line,
+                    local: false,
+                });
+                // Known by the catalog like a template: by its path without host and
+                // version; else, like a shared action, by a name that says it releases.
+                let key = component_key(&value);
+                if !self.ctx.tools.match_template(&key).is_empty() {
+                    self.template_jobs.push((key, from.to_string(), line));
+                } else {
+                    let name = key.trim_start_matches("component:");
+                    let named = self.ctx.tools.match_uses(name, &BTreeMap::new());
+                    if named.iter().any(|m| m.tool == NAMED_RELEASE_COMPONENT) {
+                        self.template_jobs.push((
+                            format!("{NAMED_COMPONENT_PREFIX}{name}"),
+                            from.to_string(),
+                            line,
+                        ));
+                    }
                 }
             }
             other => self.shared.push(SharedRef {
@@ -458,16 +494,65 @@ fn build_pipeline(path: &str, loader: Loader, out: &mut Output) -> Pipeline {
         }
     }
 
-    // Catalog-known templates run their scanners as jobs of the including pipeline.
+    // Catalog-known templates and components run their scanners as jobs of the
+    // including pipeline. A job of the including pipeline named like one of theirs
+    // overrides it (GitLab merges the two), so the tool runs in that job, on its rules.
     for (template, tpath, line) in template_jobs {
-        let tools = ctx.tools.match_template(&template);
+        let named = template.strip_prefix(NAMED_COMPONENT_PREFIX);
+        let mut tools = match named {
+            Some(name) => ctx
+                .tools
+                .match_uses(name, &BTreeMap::new())
+                .into_iter()
+                .filter(|m| m.tool == NAMED_RELEASE_COMPONENT)
+                .map(|m| ToolMatch {
+                    matched: format!("component `{name}`, known by its name"),
+                    ..m
+                })
+                .collect(),
+            None => ctx.tools.match_template(&template),
+        };
+        let mut overridden = false;
+        for job in jobs.iter_mut() {
+            let hits: Vec<ToolMatch> = tools
+                .iter()
+                .filter(|m| ctx.tools.template_job_names(&m.tool).contains(&job.name))
+                .map(|m| ToolMatch {
+                    matched: format!("{} (job `{}` of {template})", m.matched, job.name),
+                    ..m.clone()
+                })
+                .collect();
+            if hits.is_empty() {
+                continue;
+            }
+            overridden = true;
+            job.steps.push(Step {
+                name: Some(template.clone()),
+                line: job.line,
+                tools: hits,
+                ..Default::default()
+            });
+        }
+        if overridden {
+            tools.retain(|m| ctx.tools.template_job_names(&m.tool).is_empty());
+            if tools.is_empty() {
+                continue;
+            }
+        }
         let id = template
             .rsplit('/')
             .next()
             .unwrap_or(&template)
             .trim_end_matches(".gitlab-ci.yml")
             .to_ascii_lowercase();
+        // A release component of which only the name is known runs on tags, as release
+        // jobs conventionally do; its rules cannot be read offline.
+        let release_on_tags = named.is_some().then(|| Triggers {
+            tag: true,
+            ..Default::default()
+        });
         jobs.push(Job {
+            triggers: release_on_tags,
             id: format!("template:{id}"),
             name: template.clone(),
             path: (tpath != path).then_some(tpath),

@@ -1,4 +1,4 @@
-//! Jenkins pipelines (`Jenkinsfile`, `Jenkinsfile.*`, `*.jenkinsfile`), read at the text
+//! Jenkins pipelines (`Jenkinsfile`, `Jenkinsfile.*`, `Jenkinsfile_*`, `*.jenkinsfile`), read at the text
 //! level. A Jenkinsfile is Groovy; it is never evaluated. A small tokenizer (comments,
 //! single/double/triple-quoted strings, brackets) and a block reader recover the
 //! structure that matters: declarative `pipeline { stages { stage { steps } } }` with
@@ -36,8 +36,11 @@ impl Extractor for Jenkinsfile {
 
     fn claims(&self, path: &str) -> bool {
         let name = file_name(path);
+        // `Jenkinsfile_k8s`, `Jenkinsfile-release`: one repository, several jobs.
         name == "Jenkinsfile"
             || name.starts_with("Jenkinsfile.")
+            || name.starts_with("Jenkinsfile_")
+            || name.starts_with("Jenkinsfile-")
             || name.to_ascii_lowercase().ends_with(".jenkinsfile")
     }
 

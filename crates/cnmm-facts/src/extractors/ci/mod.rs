@@ -927,6 +927,11 @@ pub fn emit(
                 );
                 f.attrs.clone_from(&job_attrs);
                 set_trigger_attrs(&mut f, &step_triggers, ctx);
+                // A job that waits for a person does not run automatically (its
+                // pipeline's event still started it: on_push, on_tag stay).
+                if f.get_bool("manual_gate") {
+                    f.set("automatic", false);
+                }
 
                 f.set("tool", m.tool.as_str());
                 f.set("name", m.name.as_str());
@@ -958,10 +963,11 @@ fn fill_job_attrs(f: &mut Fact, r: &Resolved, ctx: &Ctx) {
     if let Some(e) = &j.environment {
         f.set("environment", e.as_str());
     }
-    f.set(
-        "manual_gate",
-        j.manual_gate.is_some() || r.steps.iter().any(|(s, _)| s.manual_gate),
-    );
+    let manual = j.manual_gate.is_some() || r.steps.iter().any(|(s, _)| s.manual_gate);
+    f.set("manual_gate", manual);
+    if manual {
+        f.set("automatic", false);
+    }
     f.set("gated_path", r.gated_path);
     f.set("after_tests", r.after_tests);
     let perms = match (&j.permissions, &r.pipeline.permissions) {
@@ -1163,8 +1169,10 @@ fn expand_into(
             }
         }
         dedup_matches(&mut matches);
+        // golangci-lint run by the step or by a script, target or task it invokes.
         if matches
             .iter()
+            .chain(invoked.iter().flat_map(|(_, ms)| ms))
             .any(|m| m.tool == "golangci-lint" && m.excluded.is_none())
         {
             invoked.extend(golangci_scanners(s.condition.as_ref(), ctx));
