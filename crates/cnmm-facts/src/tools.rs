@@ -123,7 +123,11 @@ impl<'a> ToolMatcher<'a> {
                 let Some((first, rest)) = words.split_first() else {
                     continue;
                 };
+                // A pattern written as a path (`./test`) matches only a command written
+                // with that path, never a command of that name (`test -f x`).
+                let first = &path_key(first).unwrap_or_else(|| first.clone());
                 if rest.is_empty()
+                    && !first.starts_with("./")
                     && tool.run_args.is_empty()
                     && tool.last_arg.is_empty()
                     && tool.not_args.is_empty()
@@ -207,7 +211,9 @@ impl<'a> ToolMatcher<'a> {
         let text = words.join(" ");
         let mut out: Vec<ToolMatch> = Vec::new();
         let target_runner = TARGET_RUNNERS.contains(&cmd.as_str());
-        if let Some(patterns) = self.run.get(&cmd) {
+        let by_path = path_key(&first.to_ascii_lowercase()).and_then(|k| self.run.get(&k));
+        let by_name = self.run.get(&cmd);
+        for patterns in [by_name, by_path].into_iter().flatten() {
             for p in patterns {
                 if !args_match(&p.args, &args, target_runner) {
                     continue;
@@ -414,6 +420,13 @@ impl<'a> ToolMatcher<'a> {
         }
         None
     }
+}
+
+/// `./scripts/test.sh` and `scripts/test.sh` → `./scripts/test.sh`: the key of a run
+/// pattern written as a path; `None` for a bare command name.
+fn path_key(word: &str) -> Option<String> {
+    let rest = word.strip_prefix("./").unwrap_or(word);
+    (word.contains('/') && !word.starts_with('/') && !rest.is_empty()).then(|| format!("./{rest}"))
 }
 
 fn split_words(s: &str) -> Vec<String> {
