@@ -69,6 +69,7 @@ pub struct ToolMatcher<'a> {
     run: HashMap<String, Vec<RunPattern>>,
     uses: Vec<UsesPattern>,
     uses_names: Vec<UsesNamePattern>,
+    component_names: Vec<UsesNamePattern>,
     images: Vec<(usize, String)>,
     templates: Vec<(usize, String)>,
     /// Tools whose command is a distinctive single word, by lower-case name.
@@ -109,6 +110,7 @@ impl<'a> ToolMatcher<'a> {
             run: HashMap::new(),
             uses: Vec::new(),
             uses_names: Vec::new(),
+            component_names: Vec::new(),
             images: Vec::new(),
             templates: Vec::new(),
             distinctive: HashMap::new(),
@@ -156,6 +158,11 @@ impl<'a> ToolMatcher<'a> {
             for n in &tool.uses_name {
                 if let Ok(name) = LazyRegex::new(n) {
                     m.uses_names.push(UsesNamePattern { tool: i, name });
+                }
+            }
+            for n in &tool.component_name {
+                if let Ok(name) = LazyRegex::new(n) {
+                    m.component_names.push(UsesNamePattern { tool: i, name });
                 }
             }
             for img in &tool.images {
@@ -354,6 +361,18 @@ impl<'a> ToolMatcher<'a> {
             }
         }
         out
+    }
+
+    /// Tool uses of a GitLab CI/CD component the catalog does not list, by its name (the
+    /// last segment of its path: `release-service` of `GNOME/citemplates/release-service`).
+    pub fn match_component_name(&self, component: &str) -> Vec<ToolMatch> {
+        let path = component.split('@').next().unwrap_or(component).trim();
+        let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+        self.component_names
+            .iter()
+            .filter(|p| p.name.is_match(&name))
+            .map(|p| self.hit(p.tool, Via::Template, component.to_string(), None))
+            .collect()
     }
 
     /// The jobs a template or component that runs `tool` defines (catalog `jobs:`).

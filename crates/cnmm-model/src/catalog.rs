@@ -97,6 +97,11 @@ pub struct ToolSpec {
     /// (`args: --snapshot`).
     #[serde(default)]
     pub without: BTreeMap<String, String>,
+    /// Regexes on the name of a GitLab CI/CD component the catalog does not list (the
+    /// last segment of its path), for components that say what they do by name
+    /// (`acme/ci/release-service`). Never matched against actions or orbs.
+    #[serde(default)]
+    pub component_name: Vec<String>,
     /// Container images (without tag or digest) whose use as a job or step image, or
     /// in `docker run`, is a use of the tool.
     #[serde(default)]

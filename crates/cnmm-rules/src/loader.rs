@@ -220,13 +220,18 @@ fn merge_catalogs(
                 });
             }
         }
-        for n in &t.uses_name {
-            if let Err(e) = LazyRegex::new(n) {
-                errors.push(LoadError {
-                    path: label.into(),
-                    line: None,
-                    message: format!("tool `{}`: bad `uses_name` regex: {e}", t.id),
-                });
+        for (field, regexes) in [
+            ("uses_name", &t.uses_name),
+            ("component_name", &t.component_name),
+        ] {
+            for n in regexes {
+                if let Err(e) = LazyRegex::new(n) {
+                    errors.push(LoadError {
+                        path: label.into(),
+                        line: None,
+                        message: format!("tool `{}`: bad `{field}` regex: {e}", t.id),
+                    });
+                }
             }
         }
         for (k, v) in t.with.iter().chain(&t.without) {

@@ -345,6 +345,7 @@ fn parse_job(id: &str, line: u32, job: &Node, _workflow_perms: &Permissions) -> 
         stage: None,
         environment,
         manual_gate: None,
+        manual_on_some_paths: false,
         permissions,
         credentials,
         steps,

@@ -16,7 +16,7 @@ use crate::extractors::{yaml_diagnostic, Ctx, Extractor, FileInput, Output};
 use crate::tools::ToolMatch;
 use crate::yaml::{self, Node, Value};
 use cnmm_model::Diagnostic;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 pub struct GitlabCi;
 
@@ -90,8 +90,7 @@ impl Extractor for GitlabCi {
     }
 }
 
-/// The catalog tool for release components known only by their name.
-const NAMED_RELEASE_COMPONENT: &str = "named-release-component";
+/// Marks a component known only by its name (catalog `component_name`).
 const NAMED_COMPONENT_PREFIX: &str = "named-component:";
 
 /// `${CI_SERVER_FQDN}/components/sast/sast@3.4.0` → `component:components/sast/sast`.
@@ -242,8 +241,7 @@ impl Loader<'_, '_> {
                     self.template_jobs.push((key, from.to_string(), line));
                 } else {
                     let name = key.trim_start_matches("component:");
-                    let named = self.ctx.tools.match_uses(name, &BTreeMap::new());
-                    if named.iter().any(|m| m.tool == NAMED_RELEASE_COMPONENT) {
+                    if !self.ctx.tools.match_component_name(name).is_empty() {
                         self.template_jobs.push((
                             format!("{NAMED_COMPONENT_PREFIX}{name}"),
                             from.to_string(),
@@ -502,9 +500,8 @@ fn build_pipeline(path: &str, loader: Loader, out: &mut Output) -> Pipeline {
         let mut tools = match named {
             Some(name) => ctx
                 .tools
-                .match_uses(name, &BTreeMap::new())
+                .match_component_name(name)
                 .into_iter()
-                .filter(|m| m.tool == NAMED_RELEASE_COMPONENT)
                 .map(|m| ToolMatch {
                     matched: format!("component `{name}`, known by its name"),
                     ..m
@@ -731,12 +728,14 @@ fn parse_job(
 
     // Effective triggers: job rules (or only/except) within the pipeline's.
     let mut manual_gate = None;
+    let mut manual_on_some_paths = false;
     let mut triggers = pipeline.clone();
     if let Some(rules) = get("rules") {
         let r = eval_rules(rules, pipeline);
         triggers = r.triggers;
         if r.manual {
             manual_gate = Some("rules: when: manual".to_string());
+            manual_on_some_paths = r.automatic;
         }
     } else {
         if let Some(only) = get("only") {
@@ -747,16 +746,26 @@ fn parse_job(
         }
     }
     match get("when").and_then(Node::as_str) {
-        Some("manual") => manual_gate = Some("when: manual".to_string()),
+        Some("manual") => {
+            manual_gate = Some("when: manual".to_string());
+            manual_on_some_paths = false;
+        }
         Some("never") => triggers = Triggers::default(),
         _ => {}
     }
 
-    let environment = get("environment").and_then(|n| {
-        n.as_str()
-            .or_else(|| n.get("name").and_then(Node::as_str))
-            .map(str::to_string)
-    });
+    // `action: stop|prepare|verify|access` touches an environment without deploying.
+    let environment = get("environment")
+        .filter(|n| {
+            n.get("action")
+                .and_then(Node::as_str)
+                .is_none_or(|a| a == "start")
+        })
+        .and_then(|n| {
+            n.as_str()
+                .or_else(|| n.get("name").and_then(Node::as_str))
+                .map(str::to_string)
+        });
     let image = get("image").and_then(|n| {
         n.as_str()
             .or_else(|| n.get("name").and_then(Node::as_str))
@@ -848,6 +857,7 @@ fn parse_job(
         stage: stage_index.map(|i| (stage_name, i)),
         environment,
         manual_gate,
+        manual_on_some_paths,
         permissions: Permissions::Undeclared,
         credentials,
         steps,
@@ -931,7 +941,10 @@ fn all_events() -> Triggers {
 
 struct RulesResult {
     triggers: Triggers,
+    /// Some rule that can match makes the job manual.
     manual: bool,
+    /// Some rule that can match runs the job by itself.
+    automatic: bool,
 }
 
 /// `rules:` are tried in order and the first match decides; a rule with `when: never`
@@ -940,6 +953,7 @@ fn eval_rules(rules: &Node, within: &Triggers) -> RulesResult {
     let mut result = Triggers::default();
     let mut never = Triggers::default();
     let mut manual = false;
+    let mut automatic = false;
     for rule in rules.as_seq() {
         let (cond, exact) = match rule.get("if").and_then(Node::as_str) {
             Some(expr) => eval_if(expr),
@@ -963,6 +977,8 @@ fn eval_rules(rules: &Node, within: &Triggers) -> RulesResult {
                 subtract(&mut cond, &never);
                 if when == Some("manual") && cond.automatic() | cond.manual {
                     manual = true;
+                } else if when != Some("manual") && cond.automatic() {
+                    automatic = true;
                 }
                 result.union(&cond);
             }
@@ -971,6 +987,7 @@ fn eval_rules(rules: &Node, within: &Triggers) -> RulesResult {
     RulesResult {
         triggers: result,
         manual,
+        automatic,
     }
 }
 

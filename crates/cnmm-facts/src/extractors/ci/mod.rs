@@ -34,6 +34,10 @@ pub const DEFAULT_BRANCH_NAMES: &[&str] = &["main", "master", "trunk", "default"
 /// `$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH`).
 pub const DEFAULT_BRANCH: &str = "(default branch)";
 
+/// The catalog tool for a job that deploys to a named environment by scripts the
+/// catalog does not know.
+const ENVIRONMENT_DEPLOY_TOOL: &str = "environment-deploy";
+
 /// When a pipeline or job runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Triggers {
@@ -469,6 +473,10 @@ pub struct Job {
     pub environment: Option<String>,
     /// Why the job waits for a person, if it does (`when: manual`, `input`...).
     pub manual_gate: Option<String>,
+    /// The job waits for a person on some of its paths only (GitLab rules that are
+    /// `when: manual` for forks, `on_success` for merge requests): it still runs
+    /// automatically on the others.
+    pub manual_on_some_paths: bool,
     pub permissions: Permissions,
     /// Credential kinds: oidc, workload-identity, job-token, bot-token,
     /// personal-token, static-cloud-key, secret.
@@ -627,6 +635,7 @@ macro_rules! job_attr_list {
             attr("on_scm_event", T::Bool, "Runs on push, tag or release publication."),
             attr("environment", T::Str, "Deployment environment name."),
             attr("manual_gate", T::Bool, "Waits for a person (when: manual, input, block, approval)."),
+            attr("manual_only", T::Bool, "Waits for a person before it starts, on every path: it never runs by itself."),
             attr("gated_path", T::Bool, "The job or a job it needs waits for a person."),
             attr("after_tests", T::Bool, "Needs a job that runs tests, or runs in a later stage than one."),
             attr("permissions", T::Str, "undeclared, read-all, write-all or scoped."),
@@ -803,6 +812,28 @@ pub fn emit(
                     }
                 }
             }
+            // A job that deploys to a named environment is a deployment job (GitLab and
+            // GitHub record a deployment for it), whatever script does the work.
+            if let Some(env) = &j.environment {
+                let delivers = steps.iter().flat_map(|(_, ms)| ms).any(|m| {
+                    m.excluded.is_none()
+                        && m.categories
+                            .iter()
+                            .any(|c| matches!(c.as_str(), "publish" | "release" | "deploy"))
+                });
+                if !delivers {
+                    let matched = format!("deployment job of environment `{env}`");
+                    if let Some(m) = ctx.tools.use_of(ENVIRONMENT_DEPLOY_TOOL, &matched) {
+                        steps.push((
+                            Step {
+                                line: j.line,
+                                ..Default::default()
+                            },
+                            vec![m],
+                        ));
+                    }
+                }
+            }
             let mut categories = BTreeSet::new();
             let mut tools = BTreeSet::new();
             for (_, ms) in &steps {
@@ -929,7 +960,7 @@ pub fn emit(
                 set_trigger_attrs(&mut f, &step_triggers, ctx);
                 // A job that waits for a person does not run automatically (its
                 // pipeline's event still started it: on_push, on_tag stay).
-                if f.get_bool("manual_gate") {
+                if f.get_bool("manual_only") {
                     f.set("automatic", false);
                 }
 
@@ -963,9 +994,15 @@ fn fill_job_attrs(f: &mut Fact, r: &Resolved, ctx: &Ctx) {
     if let Some(e) = &j.environment {
         f.set("environment", e.as_str());
     }
-    let manual = j.manual_gate.is_some() || r.steps.iter().any(|(s, _)| s.manual_gate);
-    f.set("manual_gate", manual);
-    if manual {
+    f.set(
+        "manual_gate",
+        j.manual_gate.is_some() || r.steps.iter().any(|(s, _)| s.manual_gate),
+    );
+    // A gate inside the job's steps (a Jenkins `input` after the tests) leaves what
+    // comes before it automatic; a job-level gate holds the whole job.
+    let manual_only = j.manual_gate.is_some() && !j.manual_on_some_paths;
+    f.set("manual_only", manual_only);
+    if manual_only {
         f.set("automatic", false);
     }
     f.set("gated_path", r.gated_path);
