@@ -6,6 +6,7 @@ mod support;
 mod accuracy_labels;
 mod adversarial;
 mod cli;
+mod confidence;
 mod criteria;
 mod deployment;
 mod determinism;

@@ -43,6 +43,9 @@ pub struct ToolMatch {
     pub excluded: Option<String>,
     /// The line of the command that runs it, when the caller knows it (scripts).
     pub line: Option<u32>,
+    /// Set when the match rests on a judgement rather than on the tool itself (a shared
+    /// action known only by its name): the verdicts it supports are low-confidence.
+    pub judgement: Option<String>,
 }
 
 struct RunPattern {
@@ -194,6 +197,7 @@ impl<'a> ToolMatcher<'a> {
             matched,
             excluded,
             line: None,
+            judgement: None,
         }
     }
 
@@ -338,7 +342,12 @@ impl<'a> ToolMatcher<'a> {
             let last = path.rsplit('/').next().unwrap_or("");
             for p in &self.uses_names {
                 if p.name.is_match(last) {
-                    out.push(self.hit(p.tool, Via::Uses, reference.to_string(), None));
+                    out.push(ToolMatch {
+                        judgement: Some(format!(
+                            "`{reference}` cannot be read offline; it is known only by its name"
+                        )),
+                        ..self.hit(p.tool, Via::Uses, reference.to_string(), None)
+                    });
                 }
             }
         }
@@ -371,7 +380,12 @@ impl<'a> ToolMatcher<'a> {
         self.component_names
             .iter()
             .filter(|p| p.name.is_match(&name))
-            .map(|p| self.hit(p.tool, Via::Template, component.to_string(), None))
+            .map(|p| ToolMatch {
+                judgement: Some(format!(
+                    "component `{path}` cannot be read offline; it is known only by its name"
+                )),
+                ..self.hit(p.tool, Via::Template, component.to_string(), None)
+            })
             .collect()
     }
 

@@ -137,12 +137,49 @@ impl Status {
     }
 }
 
+/// How sure a verdict is.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    /// The verdict follows from what the files and history say.
+    #[default]
+    High,
+    /// The verdict rests on a judgement: double-check it.
+    Low,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::High => "high",
+            Confidence::Low => "low",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct Evidence {
     pub path: String,
     pub line: Option<u32>,
     pub detail: String,
     pub source: EvidenceSource,
+    /// Why this item rests on a judgement rather than on what the file says (a shared
+    /// action known only by its name); absent when it does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judgement: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
@@ -164,6 +201,13 @@ pub struct CriterionResult {
     /// Why the status is `unknown`, `waived` or `not_applicable`; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// How sure the verdict is: `low` when it rests on a judgement (evidence known only
+    /// by a name, pipeline parts cnmm cannot read offline), with the reasons.
+    #[serde(default)]
+    pub confidence: Confidence,
+    /// Why the confidence is low, sorted; empty when it is high.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub confidence_reasons: Vec<String>,
     pub evidence: Vec<Evidence>,
     pub excluded: Vec<Excluded>,
     pub remediation: String,

@@ -7,7 +7,9 @@
 //! is sanitised and HTML-escaped; link targets are percent-encoded.
 
 use crate::{gaps, is_file_path, xml_escape as esc, Gap, Options};
-use cnmm_model::{level_name, Assessment, CriterionResult, SectionResult, Status, MAX_LEVEL};
+use cnmm_model::{
+    level_name, Assessment, Confidence, CriterionResult, SectionResult, Status, MAX_LEVEL,
+};
 use std::fmt::Write;
 
 const STYLE: &str = r#"
@@ -21,7 +23,8 @@ th{background:#f6f8fa}.crit{border:1px solid #d0d7de;border-radius:6px;margin:.6
 .waived{background:#ddf4ff;color:#0a3069}.not_applicable{background:#eaeef2;color:#424a53}
 .gap{border-left:4px solid #cf222e}.fix{background:#f6f8fa;border-radius:4px;padding:.4rem .6rem;white-space:pre-wrap;font-size:.9rem}
 code,.loc{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem}ul{margin:.2rem 0;padding-left:1.2rem}
-.excl{color:#59636e}
+.excl{color:#59636e}.low{background:#fff8c5;color:#7d4e00;border:1px dashed #d4a72c}.doubt{color:#7d4e00}
+.judged{color:#7d4e00;font-style:italic}
 "#;
 
 /// Percent-encodes a relative path for an `href`, keeping `/`.
@@ -113,7 +116,7 @@ fn criterion(o: &mut String, c: &CriterionResult, gap: Option<Gap>) {
     let class = if gap.is_some() { "crit gap" } else { "crit" };
     let _ = writeln!(
         o,
-        "<div class=\"{class}\" id=\"{}\"><h3>{}{} — level {}: {}{}</h3>",
+        "<div class=\"{class}\" id=\"{}\"><h3>{}{} — level {}: {}{}{}</h3>",
         esc(&c.id),
         badge(c.status),
         esc(&c.id),
@@ -123,17 +126,28 @@ fn criterion(o: &mut String, c: &CriterionResult, gap: Option<Gap>) {
             Some(Gap::BelowTarget) => " <em>(below target)</em>",
             Some(Gap::NextLevel) => " <em>(next level)</em>",
             None => "",
+        },
+        if c.confidence == Confidence::Low {
+            " <span class=\"badge low\" title=\"this verdict rests on a judgement: double-check it\">low confidence</span>"
+        } else {
+            ""
         }
     );
     if let Some(r) = &c.reason {
         let _ = writeln!(o, "<p>{}</p>", esc(r));
     }
+    for r in &c.confidence_reasons {
+        let _ = writeln!(o, "<p class=\"doubt\">Low confidence: {}</p>", esc(r));
+    }
     if !c.evidence.is_empty() || !c.excluded.is_empty() {
         o.push_str("<ul>");
         for e in &c.evidence {
+            let judged = e.judgement.as_deref().map_or(String::new(), |j| {
+                format!(" <span class=\"judged\">(judgement: {})</span>", esc(j))
+            });
             let _ = write!(
                 o,
-                "<li>{} — {}</li>",
+                "<li>{} — {}{judged}</li>",
                 linked(&e.path, e.line),
                 esc(&e.detail)
             );

@@ -49,9 +49,13 @@ fn meter(level: u8) -> String {
 
 fn evidence_lines(o: &mut String, c: &CriterionResult) {
     for e in &c.evidence {
+        let judged = e
+            .judgement
+            .as_deref()
+            .map_or(String::new(), |j| format!(" (judgement: {})", escape(j)));
         let _ = writeln!(
             o,
-            "- {} — {}",
+            "- {} — {}{judged}",
             code(&crate::location(&e.path, e.line)),
             escape(&e.detail)
         );
@@ -197,15 +201,24 @@ pub fn render(a: &Assessment, opts: &Options) -> String {
         for c in &s.criteria {
             let _ = writeln!(
                 o,
-                "#### {} {} — level {}, {}",
+                "#### {} {} — level {}, {}{}",
                 c.id,
                 escape(&c.title),
                 c.level,
-                status_mark(c.status)
+                status_mark(c.status),
+                if c.confidence == cnmm_model::Confidence::Low {
+                    " (low confidence)"
+                } else {
+                    ""
+                }
             );
             let _ = writeln!(o);
             if let Some(r) = &c.reason {
                 let _ = writeln!(o, "{}", escape(r));
+                let _ = writeln!(o);
+            }
+            for r in &c.confidence_reasons {
+                let _ = writeln!(o, "Low confidence: {}", escape(r));
                 let _ = writeln!(o);
             }
             if c.evidence.is_empty() && c.excluded.is_empty() {

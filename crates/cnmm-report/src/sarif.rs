@@ -136,6 +136,8 @@ pub struct ResultProperties {
     pub section_level: u8,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<u8>,
+    /// `high` or `low` (the verdict rests on a judgement), as in the JSON report.
+    pub confidence: &'static str,
 }
 
 #[derive(Serialize)]
@@ -339,6 +341,7 @@ pub fn log(a: &Assessment, opts: &Options) -> Log {
                     status: c.status.as_str(),
                     section_level: s.level,
                     target,
+                    confidence: c.confidence.as_str(),
                 },
             });
         }

@@ -17,6 +17,7 @@ fn ev(path: &str, line: Option<u32>, detail: &str) -> Evidence {
         } else {
             EvidenceSource::File
         },
+        judgement: None,
     }
 }
 
@@ -27,6 +28,8 @@ fn crit(id: &str, level: u8, status: Status, title: &str) -> CriterionResult {
         status,
         title: title.into(),
         reason: None,
+        confidence: Confidence::High,
+        confidence_reasons: Vec::new(),
         evidence: Vec::new(),
         excluded: Vec::new(),
         remediation: format!("Do what {id} asks.\n\nSee `cnmm explain {id}`."),
@@ -66,6 +69,10 @@ pub fn assessment() -> Assessment {
         detail: "cargo test".into(),
         reason: "runs on a schedule only".into(),
     }];
+    c3a.confidence = Confidence::Low;
+    c3a.confidence_reasons = vec![format!(
+        "the pipelines use parts cnmm cannot read offline (`project:acme/ci/{HOSTILE_NAME}.yml`): what they run is not seen"
+    )];
     let mut c3b = crit("C3b", 3, Status::Unknown, "Releases are frequent");
     c3b.reason = Some("the history is shallow".into());
     c3b.evidence = vec![ev("git:tags", None, "2 version tags")];

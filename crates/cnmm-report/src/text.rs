@@ -4,7 +4,7 @@
 use crate::Options;
 use cnmm_model::text::sanitize;
 use cnmm_model::{
-    level_name, Assessment, CriterionResult, SectionResult, Severity, Status, MAX_LEVEL,
+    level_name, Assessment, Confidence, CriterionResult, SectionResult, Severity, Status, MAX_LEVEL,
 };
 use std::fmt::Write;
 
@@ -161,8 +161,29 @@ fn section(o: &mut String, st: &Style, s: &SectionResult, opts: &Options) {
 }
 
 fn criterion(o: &mut String, st: &Style, c: &CriterionResult, opts: &Options, next: bool) {
-    let _ = writeln!(o, "  {} {:<4} {}", mark(st, c.status), c.id, c.title);
+    let doubt = if c.confidence == Confidence::Low {
+        format!("  {}", st.yellow("[low confidence]"))
+    } else {
+        String::new()
+    };
+    let _ = writeln!(o, "  {} {:<4} {}{doubt}", mark(st, c.status), c.id, c.title);
     let pad = "         ";
+    let shown = if opts.verbose { usize::MAX } else { 2 };
+    for r in c.confidence_reasons.iter().take(shown) {
+        let _ = writeln!(
+            o,
+            "{pad}{}",
+            st.yellow(&format!("low confidence: {}", sanitize(r)))
+        );
+    }
+    if c.confidence_reasons.len() > shown {
+        let more = c.confidence_reasons.len() - shown;
+        let _ = writeln!(
+            o,
+            "{pad}{}",
+            st.dim(&format!("(+{more} more reasons; --verbose shows all)"))
+        );
+    }
     if let Some(r) = &c.reason {
         let _ = writeln!(
             o,
@@ -176,9 +197,15 @@ fn criterion(o: &mut String, st: &Style, c: &CriterionResult, opts: &Options, ne
         EVIDENCE_SHOWN
     };
     for e in c.evidence.iter().take(limit) {
+        // `≈`: the item rests on a judgement (the JSON report says which).
+        let judged = if e.judgement.is_some() {
+            st.yellow(" ≈")
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             o,
-            "{pad}{}  {}",
+            "{pad}{}{judged}  {}",
             st.cyan(&location(&e.path, e.line)),
             sanitize(&e.detail)
         );

@@ -5,8 +5,8 @@
 use crate::query::{FactQuery, Query};
 use crate::{Rule, RuleSet};
 use cnmm_model::{
-    level_name, CriterionResult, Evidence, Excluded, Fact, FactKindSpec, FactSource, SectionId,
-    SectionLevels, SectionResult, Status, Summary, MAX_LEVEL, MIN_LEVEL,
+    level_name, Confidence, CriterionResult, Evidence, Excluded, Fact, FactKindSpec, FactSource,
+    SectionId, SectionLevels, SectionResult, Status, Summary, MAX_LEVEL, MIN_LEVEL,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -41,6 +41,8 @@ struct Outcome {
     evidence: Vec<Evidence>,
     excluded: Vec<Excluded>,
     unknown_reason: Option<String>,
+    /// Why the outcome may be wrong (low confidence); empty when it is sure.
+    doubts: Vec<String>,
 }
 
 impl Outcome {
@@ -50,9 +52,23 @@ impl Outcome {
             evidence: Vec::new(),
             excluded: Vec::new(),
             unknown_reason: None,
+            doubts: Vec::new(),
         }
     }
 }
+
+/// Fact kinds that pipelines produce: a pipeline part cnmm cannot read could hold what
+/// a query on them looks for, so "not found" is less certain.
+const PIPELINE_FACT_KINDS: &[&str] = &["tool.use", "ci.job"];
+
+/// Pipeline parts out of reach offline (facts of this kind, from the CI extractor).
+const UNREADABLE_KIND: &str = "ci.unreadable";
+
+/// The attribute a fact carries when it rests on a judgement.
+const JUDGEMENT_ATTR: &str = "judgement";
+
+/// At most this many references are named in one doubt.
+const MAX_NAMED: usize = 3;
 
 struct Evaluator<'a> {
     set: &'a RuleSet,
@@ -67,7 +83,18 @@ fn evidence_of(f: &Fact) -> Evidence {
         line: f.location.line,
         detail: cnmm_model::text::sanitize(&f.detail),
         source: f.source,
+        judgement: f.get_str(JUDGEMENT_ATTR).map(cnmm_model::text::sanitize),
     }
+}
+
+fn union_doubts<'o>(outs: impl IntoIterator<Item = &'o Outcome>) -> Vec<String> {
+    let mut d: Vec<String> = outs
+        .into_iter()
+        .flat_map(|o| o.doubts.iter().cloned())
+        .collect();
+    d.sort();
+    d.dedup();
+    d
 }
 
 impl<'a> Evaluator<'a> {
@@ -96,6 +123,17 @@ impl<'a> Evaluator<'a> {
         }
         if keys.len() >= q.min {
             out.tri = Tri::Met;
+            // Sure as soon as one item stands on what the files say.
+            if out.evidence.iter().all(|e| e.judgement.is_some()) {
+                let mut d: Vec<String> = out
+                    .evidence
+                    .iter()
+                    .filter_map(|e| e.judgement.clone())
+                    .collect();
+                d.sort();
+                d.dedup();
+                out.doubts = d;
+            }
         } else {
             let source = self
                 .input
@@ -110,8 +148,47 @@ impl<'a> Evaluator<'a> {
             }
             // Evidence below the threshold does not prove the criterion.
             out.evidence.clear();
+            if out.tri == Tri::Unmet && PIPELINE_FACT_KINDS.contains(&q.kind.as_str()) {
+                out.doubts = self.unreadable_doubt().into_iter().collect();
+            }
         }
         out
+    }
+
+    /// The doubt that pipeline parts out of reach offline cast on "not found".
+    fn unreadable_doubt(&self) -> Option<String> {
+        let refs: Vec<&str> = self
+            .by_kind
+            .get(UNREADABLE_KIND)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .filter(|f| f.excluded.is_none())
+            .filter_map(|f| f.get_str("reference"))
+            .collect();
+        let mut named: Vec<&str> = refs.clone();
+        named.sort_unstable();
+        named.dedup();
+        let (first, more) = (
+            named.len().min(MAX_NAMED),
+            named.len().saturating_sub(MAX_NAMED),
+        );
+        if first == 0 {
+            return None;
+        }
+        let list = named[..first]
+            .iter()
+            .map(|r| format!("`{}`", cnmm_model::text::sanitize(r)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let tail = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        Some(format!(
+            "the pipelines use parts cnmm cannot read offline ({list}{tail}): what they run is not seen"
+        ))
     }
 
     fn query(&mut self, q: &Query) -> Outcome {
@@ -125,6 +202,7 @@ impl<'a> Evaluator<'a> {
                     _ => Tri::Unmet,
                 });
                 out.unknown_reason = r.reason.clone().filter(|_| r.status == Status::Unknown);
+                out.doubts = r.confidence_reasons.clone();
                 if out.tri == Tri::Met {
                     out.evidence = r
                         .evidence
@@ -145,6 +223,7 @@ impl<'a> Evaluator<'a> {
                     Tri::Unknown => Tri::Unknown,
                 });
                 out.unknown_reason = o.unknown_reason;
+                out.doubts = o.doubts.clone();
                 // What made the inner query true is why `not` fails: show it.
                 if out.tri == Tri::Unmet {
                     out.excluded = o
@@ -168,12 +247,20 @@ impl<'a> Evaluator<'a> {
                 }
                 if outs.iter().any(|o| o.tri == Tri::Met) {
                     out.tri = Tri::Met;
+                    // Sure when one way of meeting it is sure.
+                    let met: Vec<&Outcome> = outs.iter().filter(|o| o.tri == Tri::Met).collect();
+                    if met.iter().all(|o| !o.doubts.is_empty()) {
+                        out.doubts = union_doubts(met.iter().copied());
+                    }
                     for o in outs.into_iter().filter(|o| o.tri == Tri::Met) {
                         out.evidence.extend(o.evidence);
                     }
-                } else if let Some(u) = outs.iter().find(|o| o.tri == Tri::Unknown) {
-                    out.tri = Tri::Unknown;
-                    out.unknown_reason = u.unknown_reason.clone();
+                } else {
+                    out.doubts = union_doubts(&outs);
+                    if let Some(u) = outs.iter().find(|o| o.tri == Tri::Unknown) {
+                        out.tri = Tri::Unknown;
+                        out.unknown_reason = u.unknown_reason.clone();
+                    }
                 }
                 out
             }
@@ -185,10 +272,12 @@ impl<'a> Evaluator<'a> {
                 }
                 if outs.iter().any(|o| o.tri == Tri::Unmet) {
                     out.tri = Tri::Unmet;
+                    out.doubts = union_doubts(outs.iter().filter(|o| o.tri == Tri::Unmet));
                 } else if let Some(u) = outs.iter().find(|o| o.tri == Tri::Unknown) {
                     out.tri = Tri::Unknown;
                     out.unknown_reason = u.unknown_reason.clone();
                 } else {
+                    out.doubts = union_doubts(&outs);
                     for o in outs {
                         out.evidence.extend(o.evidence);
                     }
@@ -210,6 +299,8 @@ impl<'a> Evaluator<'a> {
                 status: Status::Unmet,
                 title: String::new(),
                 reason: Some("no such criterion".into()),
+                confidence: Confidence::High,
+                confidence_reasons: Vec::new(),
                 evidence: Vec::new(),
                 excluded: Vec::new(),
                 remediation: String::new(),
@@ -227,6 +318,8 @@ impl<'a> Evaluator<'a> {
             status: Status::Unmet,
             title: rule.title.clone(),
             reason: None,
+            confidence: Confidence::High,
+            confidence_reasons: Vec::new(),
             evidence: Vec::new(),
             excluded: Vec::new(),
             remediation: rule.remediation.trim().to_string(),
@@ -250,6 +343,10 @@ impl<'a> Evaluator<'a> {
             Tri::Unknown => Status::Unknown,
         };
         result.reason = o.unknown_reason;
+        if !o.doubts.is_empty() && matches!(o.tri, Tri::Met | Tri::Unmet) {
+            result.confidence = Confidence::Low;
+            result.confidence_reasons = o.doubts;
+        }
         let mut evidence = o.evidence;
         evidence.sort();
         evidence.dedup();

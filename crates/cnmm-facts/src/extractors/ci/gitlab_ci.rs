@@ -94,7 +94,7 @@ impl Extractor for GitlabCi {
 const NAMED_COMPONENT_PREFIX: &str = "named-component:";
 
 /// `${CI_SERVER_FQDN}/components/sast/sast@3.4.0` → `component:components/sast/sast`.
-fn component_key(reference: &str) -> String {
+pub(super) fn component_key(reference: &str) -> String {
     let no_version = reference.split('@').next().unwrap_or(reference).trim();
     let path = no_version.split_once('/').map_or(no_version, |(_, p)| p);
     format!("component:{}", path.trim_matches('/').to_ascii_lowercase())
@@ -810,8 +810,26 @@ fn parse_job(
     if get("id_tokens").is_some() {
         credentials.insert("oidc".to_string());
     }
-    if get("secrets").is_some() {
-        credentials.insert("secret".to_string());
+    // `secrets:` from Vault, GCP Secret Manager, Azure Key Vault or AWS Secrets Manager
+    // are fetched with the job's own identity token: workload identity, not a person's.
+    if let Some(secrets) = get("secrets") {
+        let providers = [
+            "vault",
+            "gcp_secret_manager",
+            "azure_key_vault",
+            "aws_secrets_manager",
+        ];
+        let federated = secrets
+            .entries()
+            .any(|(_, _, v)| providers.iter().any(|p| v.get(p).is_some()));
+        credentials.insert(
+            if federated {
+                "workload-identity"
+            } else {
+                "secret"
+            }
+            .to_string(),
+        );
     }
     let mut texts = Vec::new();
     for (k, entry) in keys {

@@ -615,7 +615,43 @@ pub static FACT_KINDS: &[FactKindSpec] = &[
             attr("local", T::Bool, "The component lives in this repository."),
         ],
     },
+    FactKindSpec {
+        name: "ci.unreadable",
+        source: FactSource::Files,
+        description: "A pipeline part cnmm cannot read offline and the catalog does not know (a remote or project include, a component, another repository's reusable workflow): what it runs is not seen, so verdicts against pipelines are less certain.",
+        attrs: &[
+            attr("provider", T::Str, "The CI provider."),
+            attr("reference", T::Str, "What is referenced."),
+        ],
+    },
 ];
+
+/// Whether a shared component a pipeline uses is out of reach offline and unknown to
+/// the catalog, so that what it runs is not seen.
+fn unreadable(s: &SharedRef, ctx: &Ctx) -> bool {
+    if s.local {
+        return false;
+    }
+    match s.kind {
+        "include" => {
+            let r = s.reference.as_str();
+            if let Some(t) = r.strip_prefix("template:") {
+                ctx.tools.match_template(t).is_empty()
+            } else if r.starts_with("component:") {
+                let key = gitlab_ci::component_key(r.trim_start_matches("component:"));
+                ctx.tools.match_template(&key).is_empty()
+                    && ctx.tools.match_component_name(&key).is_empty()
+            } else {
+                r.starts_with("project:") || r.starts_with("remote:")
+            }
+        }
+        "reusable-workflow-call" => ctx
+            .tools
+            .match_uses(&s.reference, &BTreeMap::new())
+            .is_empty(),
+        _ => false,
+    }
+}
 
 macro_rules! job_attr_list {
     ($($extra:expr),* $(,)?) => {
@@ -656,6 +692,11 @@ static TOOL_USE_ATTRS: &[cnmm_model::AttrSpec] = job_attr_list!(
     attr("tool", T::Str, "The catalog id of the tool."),
     attr("name", T::Str, "The tool's display name."),
     attr("via", T::Str, "run, uses, image or template."),
+    attr(
+        "judgement",
+        T::Str,
+        "Why this use rests on a judgement (a shared action known only by its name), if it does."
+    ),
 );
 
 fn set_trigger_attrs(f: &mut Fact, t: &Triggers, ctx: &Ctx) {
@@ -776,6 +817,16 @@ pub fn emit(
             .attr("reference", s.reference.as_str())
             .attr("local", local);
             facts.push(stamp(f));
+            if unreadable(s, ctx) {
+                let u = Fact::new(
+                    "ci.unreadable",
+                    Location::at(&p.path, s.line),
+                    format!("`{}` cannot be read offline", s.reference),
+                )
+                .attr("provider", p.provider)
+                .attr("reference", s.reference.as_str());
+                facts.push(stamp(u));
+            }
         }
         if p.kind == PipelineKind::StepLibrary {
             continue;
@@ -824,6 +875,12 @@ pub fn emit(
                 if !delivers {
                     let matched = format!("deployment job of environment `{env}`");
                     if let Some(m) = ctx.tools.use_of(ENVIRONMENT_DEPLOY_TOOL, &matched) {
+                        let m = ToolMatch {
+                            judgement: Some(format!(
+                                "a deploy only because the job names environment `{env}`; its commands are not ones cnmm knows"
+                            )),
+                            ..m
+                        };
                         steps.push((
                             Step {
                                 line: j.line,
@@ -968,6 +1025,9 @@ pub fn emit(
                 f.set("name", m.name.as_str());
                 f.set("via", m.via.as_str());
                 f.set("categories", m.categories.clone());
+                if let Some(j) = &m.judgement {
+                    f.set("judgement", j.as_str());
+                }
                 if let Some(reason) = &m.excluded {
                     f = f.excluded(reason.clone());
                 }
