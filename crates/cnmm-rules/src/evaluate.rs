@@ -215,7 +215,7 @@ impl<'a> Evaluator<'a> {
                 }
                 out
             }
-            Query::Not(inner) => {
+            Query::Not(inner, because) => {
                 let o = self.query(inner);
                 let mut out = Outcome::new(match o.tri {
                     Tri::Met => Tri::Unmet,
@@ -233,7 +233,9 @@ impl<'a> Evaluator<'a> {
                             path: e.path,
                             line: e.line,
                             detail: e.detail,
-                            reason: "its presence fails this criterion".into(),
+                            reason: because
+                                .clone()
+                                .unwrap_or_else(|| "its presence fails this criterion".into()),
                         })
                         .collect();
                 }

@@ -288,6 +288,7 @@ const QUERY_KEYS: &[&str] = &[
     "distinct",
     "criterion",
     "file",
+    "because",
 ];
 const COND_OPS: &[&str] = &[
     "in",
@@ -451,6 +452,14 @@ impl Parser<'_> {
             self.err(q.line, format!("a query needs exactly one of `any`, `all`, `not`, `fact`, `criterion`, `file` (found: {})", if heads.is_empty() { "none".to_string() } else { heads.join(", ") }));
             return None;
         }
+        if heads[0] != "not" {
+            if let Some(b) = q.get("because") {
+                self.err(
+                    b.line,
+                    "`because` says why a `not` query fails its criterion; write it beside `not`",
+                );
+            }
+        }
         match heads[0] {
             "any" | "all" => {
                 let items = q.get(heads[0]).map(Node::as_seq).unwrap_or(&[]);
@@ -471,7 +480,10 @@ impl Parser<'_> {
                     Query::All(qs)
                 })
             }
-            "not" => Some(Query::Not(Box::new(self.query(q.get("not")?)?))),
+            "not" => {
+                let because = q.get("because").and_then(Node::as_str).map(str::to_string);
+                Some(Query::Not(Box::new(self.query(q.get("not")?)?), because))
+            }
             "criterion" => match q.get("criterion").and_then(Node::as_str) {
                 Some(id) => Some(Query::Criterion(id.to_string())),
                 None => {

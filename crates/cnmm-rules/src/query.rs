@@ -22,7 +22,9 @@ use cnmm_model::{AttrValue, Fact};
 pub enum Query {
     Any(Vec<Query>),
     All(Vec<Query>),
-    Not(Box<Query>),
+    /// True when the inner query is false; what made it true is reported as not
+    /// counted, with the rule's `because:` text (why its presence fails the criterion).
+    Not(Box<Query>, Option<String>),
     Fact(FactQuery),
     Criterion(String),
 }
@@ -185,7 +187,14 @@ impl Query {
                 }
                 s
             }
-            Query::Not(q) => format!("{pad}- none of:\n{}", q.describe(indent + 1)),
+            Query::Not(q, because) => format!(
+                "{pad}- none of{}:\n{}",
+                because
+                    .as_deref()
+                    .map(|b| format!(" ({b})"))
+                    .unwrap_or_default(),
+                q.describe(indent + 1)
+            ),
             Query::Criterion(id) => format!("{pad}- criterion {id} passes\n"),
             Query::Fact(f) if f.kind == "file.match" => {
                 let key = f.conds.iter().find_map(|(_, c)| match c {
@@ -218,7 +227,7 @@ impl Query {
     pub fn criteria(&self, out: &mut Vec<String>) {
         match self {
             Query::Any(qs) | Query::All(qs) => qs.iter().for_each(|q| q.criteria(out)),
-            Query::Not(q) => q.criteria(out),
+            Query::Not(q, _) => q.criteria(out),
             Query::Criterion(id) => out.push(id.clone()),
             Query::Fact(_) => {}
         }
@@ -228,7 +237,7 @@ impl Query {
     pub fn kinds(&self, out: &mut Vec<String>) {
         match self {
             Query::Any(qs) | Query::All(qs) => qs.iter().for_each(|q| q.kinds(out)),
-            Query::Not(q) => q.kinds(out),
+            Query::Not(q, _) => q.kinds(out),
             Query::Fact(f) => out.push(f.kind.clone()),
             Query::Criterion(_) => {}
         }

@@ -92,10 +92,57 @@ impl Extractor for Dockerfile {
             out.diagnostics
                 .push(Diagnostic::warning(path, Some(line), msg));
         }
+        let not_shipped = development_image(path);
         for f in facts {
+            let f = match not_shipped {
+                Some(reason) if f.excluded.is_none() => f.excluded(reason),
+                _ => f,
+            };
             out.facts.push(mark_excluded(f, input));
         }
     }
+}
+
+/// Why a Dockerfile builds an image that does not ship (a dev container, a test or CI
+/// build environment), if it does: `.devcontainer/Dockerfile`, `Dockerfile.dev`,
+/// `ci/fedora.Dockerfile`, `.buildkite/Dockerfile-lint`.
+fn development_image(path: &str) -> Option<&'static str> {
+    const CI_DIRS: &[&str] = &[
+        ".devcontainer",
+        ".gitlab-ci",
+        ".gitlab",
+        ".buildkite",
+        ".circleci",
+        ".github",
+        "ci",
+        ".ci",
+    ];
+    const NAME_TOKENS: &[&str] = &[
+        "dev",
+        "devel",
+        "development",
+        "test",
+        "tests",
+        "ci",
+        "local",
+        "devcontainer",
+    ];
+    if path
+        .split('/')
+        .next()
+        .is_some_and(|top| CI_DIRS.contains(&top))
+        && path.contains('/')
+    {
+        return Some(
+            "a CI or development environment image (under a CI directory), not one that ships",
+        );
+    }
+    let name = file_name(path).to_ascii_lowercase();
+    let dev = name
+        .split(['.', '-', '_'])
+        .filter(|t| *t != "dockerfile" && *t != "containerfile")
+        .any(|t| NAME_TOKENS.contains(&t));
+    dev.then_some("a development or test image (by its name), not one that ships")
 }
 
 /// A line number with a text: an instruction, or a problem found there.
@@ -272,6 +319,29 @@ fn read(text: &str, path: &str) -> (Vec<Fact>, Vec<Lined>) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn development_images_do_not_ship() {
+        for p in [
+            ".devcontainer/Dockerfile",
+            "Dockerfile.dev",
+            "docker/test.Dockerfile",
+            "ci/containers/fedora-40.Dockerfile",
+            ".buildkite/Dockerfile-lint",
+            "Dockerfile_local",
+        ] {
+            assert!(super::development_image(p).is_some(), "{p}");
+        }
+        for p in [
+            "Dockerfile",
+            "docker/Dockerfile.server.multiarch.rootless",
+            "build/Dockerfile.release",
+            "cmd/app/Dockerfile",
+            "Dockerfile.devtools-free",
+        ] {
+            assert!(super::development_image(p).is_none(), "{p}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -75,7 +75,15 @@ fn classify(path: &str) -> Option<(&'static str, Option<&'static str>)> {
     if path == ".github/settings.yml" || path == ".github/settings.yaml" {
         return Some(("branch-protection", None));
     }
-    if dir.is_empty()
+    // A monorepo keeps one per package: `packages/<name>/CHANGELOG.md`.
+    let package_dir = dir.split_once('/').is_some_and(|(top, rest)| {
+        !rest.contains('/')
+            && matches!(
+                top,
+                "packages" | "apps" | "libs" | "crates" | "plugins" | "charts"
+            )
+    });
+    if (dir.is_empty() || package_dir)
         && (stem == "changelog" || stem == "changes" || stem == "history" || stem == "news")
         && !lower.ends_with(".go")
     {

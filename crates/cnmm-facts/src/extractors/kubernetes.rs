@@ -35,6 +35,7 @@ static KINDS: &[FactKindSpec] = &[FactKindSpec {
         attr("max_replicas", T::Int, "For autoscalers: the maximum replica count, when set."),
         attr("alerts", T::Int, "For PrometheusRule: the number of alerting rules."),
         attr("chart", T::List, "For Argo CD Applications and Flux HelmReleases: the Helm charts deployed."),
+        attr("data", T::List, "For ConfigMaps: the `data` entries with scalar values, as KEY=value (an operator's settings: `server.log.format=json`)."),
         attr("policy_text", T::List, "For admission policies (Kyverno, Gatekeeper): rule names, messages and constraint kinds, for rules that ask what a policy is about."),
     ],
 }];
@@ -144,6 +145,18 @@ fn object_fact(doc: &Node, api: &str, kind: &str, path: &str) -> Fact {
     fact.set("workload", workload);
     if workload {
         describe_workload(doc, kind, &mut fact);
+    }
+    if kind == "ConfigMap" && group == "core" {
+        let data: Vec<String> = doc
+            .get("data")
+            .unwrap_or(Node::empty())
+            .entries()
+            .filter_map(|(k, _, v)| v.as_str().map(|v| format!("{k}={}", v.trim())))
+            .filter(|kv| kv.len() <= 256)
+            .collect();
+        if !data.is_empty() {
+            fact.set("data", data);
+        }
     }
     let spec = doc.get("spec").unwrap_or(Node::empty());
     for (key, attr_name) in [

@@ -5,6 +5,7 @@
 //! To add a format: write `extractors/<format>.rs` implementing [`Extractor`], add it to
 //! [`registry`], declare its fact kinds. Rules can then use them with no engine change.
 
+pub mod app_bootstrap;
 pub mod ci;
 pub mod dockerfile;
 pub mod governance;
@@ -177,6 +178,7 @@ pub fn registry() -> Vec<Box<dyn Extractor>> {
         Box::new(terraform::Terraform),
         Box::new(dockerfile::Dockerfile),
         Box::new(observability::Observability),
+        Box::new(app_bootstrap::AppBootstrap),
         Box::new(release_config::ReleaseConfig),
         Box::new(sbom::Sbom),
     ]

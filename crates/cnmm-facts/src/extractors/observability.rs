@@ -14,13 +14,13 @@ use cnmm_model::{attr, AttrType as T, Fact, FactKindSpec, FactSource, Location};
 
 pub struct Observability;
 
-static KINDS: &[FactKindSpec] = &[FactKindSpec {
+pub(super) static KINDS: &[FactKindSpec] = &[FactKindSpec {
     name: "observability.config",
     source: FactSource::Files,
     description: "An alerting, metrics, log-shipping or telemetry configuration.",
     attrs: &[
-        attr("kind", T::Str, "alert-rules, scrape-config, alertmanager, grafana-alerting, log-shipper, otel-collector or env."),
-        attr("tool", T::Str, "prometheus, alertmanager, grafana, fluent-bit, fluentd, vector, promtail, loki, logstash, otel-collector, env-file, compose."),
+        attr("kind", T::Str, "alert-rules, scrape-config, alertmanager, grafana-alerting, log-shipper, otel-collector, env, or error-collection (an application's entry point initialises Sentry with a configured DSN)."),
+        attr("tool", T::Str, "prometheus, alertmanager, grafana, fluent-bit, fluentd, vector, promtail, loki, logstash, otel-collector, env-file, compose, sentry."),
         attr("alerts", T::Int, "For alert-rules and grafana-alerting: the number of alerting rules."),
         attr("logs_pipeline", T::Bool, "For otel-collector: a `logs` pipeline is configured."),
         attr("settings", T::List, "For env: the variables set, as NAME=value."),
