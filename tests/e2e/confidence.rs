@@ -68,3 +68,32 @@ fn without_unreadable_parts_not_found_is_high_confidence() {
     assert_eq!(s2.status, cnmm_model::Status::Unmet);
     assert_eq!(s2.confidence, Confidence::High);
 }
+
+#[test]
+fn a_small_sample_of_commits_is_a_low_confidence_observation() {
+    let a = scan("criteria/X3c/meets-small-sample");
+    let c = criterion(&a, "X3c");
+    assert_eq!(c.status, cnmm_model::Status::Met);
+    assert_eq!(c.confidence, Confidence::Low);
+    assert!(
+        c.confidence_reasons
+            .iter()
+            .any(|r| r.contains("small sample")),
+        "{:?}",
+        c.confidence_reasons
+    );
+    let a = scan("criteria/X3c/meets-observed");
+    assert_eq!(criterion(&a, "X3c").confidence, Confidence::High);
+}
+
+#[test]
+fn an_orb_job_named_after_a_tool_is_a_judgement() {
+    let a = scan("criteria/S2/meets-circleci-orb-job-named-after-tool");
+    let c = criterion(&a, "S2");
+    assert_eq!(c.status, cnmm_model::Status::Met);
+    assert_eq!(c.confidence, Confidence::Low);
+    assert!(c.evidence.iter().all(|e| e
+        .judgement
+        .as_deref()
+        .is_some_and(|j| j.contains("named after"))));
+}

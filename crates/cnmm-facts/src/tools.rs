@@ -214,7 +214,12 @@ impl<'a> ToolMatcher<'a> {
         let Some(first) = words.first() else {
             return Vec::new();
         };
+        // `go run example.com/cmd/tool@v1.2`, `npx eslint@9`: the version is not the name.
         let cmd = command_name(first).to_ascii_lowercase();
+        let cmd = match cmd.split_once('@') {
+            Some((name, _)) if !name.is_empty() => name.to_string(),
+            _ => cmd,
+        };
         let args: Vec<&String> = words[1..]
             .iter()
             .filter(|w| !is_flag(w) && !is_assignment(w))
@@ -386,6 +391,23 @@ impl<'a> ToolMatcher<'a> {
                 )),
                 ..self.hit(p.tool, Via::Template, component.to_string(), None)
             })
+            .collect()
+    }
+
+    /// The tool whose command is the distinctive word `name` (`gitleaks`, `semgrep`), for
+    /// a component of another repository named after it (a CircleCI orb job
+    /// `secops/gitleaks`): a judgement, since the component cannot be read.
+    pub fn match_tool_named(&self, name: &str, reference: &str) -> Vec<ToolMatch> {
+        let lower = name.to_ascii_lowercase();
+        self.distinctive
+            .get(&lower)
+            .map(|&i| ToolMatch {
+                judgement: Some(format!(
+                    "`{reference}` cannot be read offline; it is taken to run `{lower}`, the tool it is named after"
+                )),
+                ..self.hit(i, Via::Uses, reference.to_string(), None)
+            })
+            .into_iter()
             .collect()
     }
 

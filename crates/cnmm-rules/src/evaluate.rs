@@ -116,7 +116,11 @@ impl<'a> Evaluator<'a> {
                     reason: reason.clone(),
                 }),
                 None => {
-                    out.evidence.push(evidence_of(f));
+                    let mut e = evidence_of(f);
+                    if e.judgement.is_none() {
+                        e.judgement.clone_from(&q.judgement);
+                    }
+                    out.evidence.push(e);
                     keys.insert(q.count_key(f));
                 }
             }

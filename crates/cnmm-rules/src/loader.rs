@@ -289,6 +289,7 @@ const QUERY_KEYS: &[&str] = &[
     "criterion",
     "file",
     "because",
+    "judgement",
 ];
 const COND_OPS: &[&str] = &[
     "in",
@@ -452,6 +453,14 @@ impl Parser<'_> {
             self.err(q.line, format!("a query needs exactly one of `any`, `all`, `not`, `fact`, `criterion`, `file` (found: {})", if heads.is_empty() { "none".to_string() } else { heads.join(", ") }));
             return None;
         }
+        if heads[0] != "fact" && heads[0] != "file" {
+            if let Some(j) = q.get("judgement") {
+                self.err(
+                    j.line,
+                    "`judgement` marks what a `fact` or `file` query matches as a judgement; write it beside `fact` or `file`",
+                );
+            }
+        }
         if heads[0] != "not" {
             if let Some(b) = q.get("because") {
                 self.err(
@@ -551,6 +560,10 @@ impl Parser<'_> {
             conds: vec![("pattern".into(), Cond::Eq(Scalar::Str(key)))],
             min,
             distinct,
+            judgement: q
+                .get("judgement")
+                .and_then(Node::as_str)
+                .map(str::to_string),
         }))
     }
 
@@ -625,11 +638,16 @@ impl Parser<'_> {
         let mut allowed: Vec<&str> = vec!["path", "dir"];
         allowed.extend(spec.attrs.iter().map(|a| a.name));
         let (min, distinct) = self.count(q, &allowed, kind);
+        let judgement = q
+            .get("judgement")
+            .and_then(Node::as_str)
+            .map(str::to_string);
         Some(Query::Fact(FactQuery {
             kind: kind.to_string(),
             conds,
             min,
             distinct,
+            judgement,
         }))
     }
 

@@ -36,6 +36,10 @@ pub struct FactQuery {
     pub min: usize,
     /// Count distinct values of this (`path` or an attribute) instead of facts.
     pub distinct: Option<String>,
+    /// The rule's word that facts matched by this query are a judgement (a route to
+    /// the criterion an expert could read differently): their evidence carries it and
+    /// the verdict they alone support is low-confidence.
+    pub judgement: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -217,6 +221,9 @@ impl Query {
                     s.push_str(&format!(" where {}", conds.join(", ")));
                 }
                 s.push_str(&f.count_suffix("facts"));
+                if let Some(j) = &f.judgement {
+                    s.push_str(&format!(" (low confidence: {j})"));
+                }
                 s.push('\n');
                 s
             }

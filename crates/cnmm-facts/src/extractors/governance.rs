@@ -147,8 +147,9 @@ fn version_heading() -> &'static Regex {
         // `## [1.2.3] - 2024-01-01`, `# v1.2.0`, `1.2.0 (2024-01-01)` underlined, `## 2.0`;
         // and the NEWS style of GNU and GNOME projects: `Overview of changes in GLib
         // 2.89.3` (underlined), `Changes in libsoup from 3.6.6 to 3.7.1:`,
-        // `Noteworthy changes in release 2.4 (2024-01-01)`.
-        Regex::new(r"(?m)^(?:#{1,4}\s*\[?v?\d+\.\d+(?:\.\d+)?[^\n]*|\[?v?\d+\.\d+\.\d+\]?[^\n]*\n[-=~]{3,}|(?:[A-Z][a-z]+ )(?:[a-z]+ ){0,2}?(?:changes|version|release)\b[^\n]{0,60}\b\d+\.\d+[^\n]*|(?:Changes|Version|Release)\b[^\n]{0,60}\b\d+\.\d+[^\n]*)").expect("static regex")
+        // `Noteworthy changes in release 2.4 (2024-01-01)`; `## Version 10.32.6`; a line
+        // that is only a version (`v14.56.1`).
+        Regex::new(r"(?m)^(?:#{1,4}\s*\[?v?\d+\.\d+(?:\.\d+)?[^\n]*|#{1,4}\s*(?:[Vv]ersion|[Rr]elease)\s+\[?v?\d+\.\d+[^\n]*|v?\d+\.\d+\.\d+[ \t]*$|\[?v?\d+\.\d+\.\d+\]?[^\n]*\n[-=~]{3,}|(?:[A-Z][a-z]+ )(?:[a-z]+ ){0,2}?(?:changes|version|release)\b[^\n]{0,60}\b\d+\.\d+[^\n]*|(?:Changes|Version|Release)\b[^\n]{0,60}\b\d+\.\d+[^\n]*)").expect("static regex")
     })
 }
 
@@ -370,6 +371,8 @@ mod tests {
         assert_eq!(version_heading().find_iter(news).count(), 2);
         let gnu = "Changes in libsoup from 3.6.6 to 3.7.1:\n\n* x\n\nNoteworthy changes in release 2.4 (2024-01-01)\n";
         assert_eq!(version_heading().find_iter(gnu).count(), 2);
+        let more = "# Change Log\n\n## Version 10.32.6\n\n1. x\n\n## Version 10.32.5\n\nv14.56.1\n\n- fix\n";
+        assert_eq!(version_heading().find_iter(more).count(), 3);
         // Prose that mentions a version without heading an entry does not count.
         let prose = "This file lists changes.\nUpgrade notes: see 2.0 docs\n  Changes in 1.2 are indented\n";
         assert_eq!(version_heading().find_iter(prose).count(), 0);

@@ -122,9 +122,23 @@ fn is_kustomization(name: &str) -> bool {
 
 fn is_template(path: &str) -> bool {
     let name = file_name(path);
-    (parent_dir(path).ends_with("/templates") || parent_dir(path) == "templates")
+    templates_dir(path).is_some()
         && (name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".tpl"))
         && !name.starts_with('_')
+}
+
+/// The chart's `templates` directory a template sits in, at any depth below it
+/// (`charts/argo-cd/templates/argocd-server/hpa.yaml` → `charts/argo-cd/templates`).
+fn templates_dir(path: &str) -> Option<&str> {
+    let dir = parent_dir(path);
+    if dir == "templates" || dir.starts_with("templates/") {
+        return Some("templates");
+    }
+    let at = dir.find("/templates/").or_else(|| {
+        dir.ends_with("/templates")
+            .then(|| dir.len() - "/templates".len())
+    })?;
+    Some(&dir[..at + "/templates".len()])
 }
 
 impl Extractor for Helm {
@@ -157,11 +171,11 @@ impl Extractor for Helm {
                 .is_ok()
         };
         let mut facts = Vec::new();
-        if is_template(path) {
+        if let Some(templates) = templates_dir(path).filter(|_| is_template(path)) {
             // A plain manifest in templates/ is read by the Kubernetes extractor.
-            let chart_dir = parent_dir(dir);
+            let chart_dir = parent_dir(templates);
             if has_chart(chart_dir) && input.text.contains("{{") {
-                let helpers = helper_probes(ctx, dir);
+                let helpers = helper_probes(ctx, templates);
                 facts.extend(template_facts(input.text, path, &helpers));
             }
         } else if name == "Chart.yaml" || is_values(name) || is_kustomization(name) {

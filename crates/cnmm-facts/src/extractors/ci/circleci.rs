@@ -51,13 +51,14 @@ impl Extractor for CircleCi {
         let Some(doc) = yaml_mapping(input, "a CircleCI configuration", out) else {
             return;
         };
-        let mut p = config(path, doc, ctx.repo_owner.as_deref(), out);
+        let mut p = config(path, doc, ctx, out);
         p.excluded = input.file.excluded.clone();
         out.pipelines.push(p);
     }
 }
 
-fn config(path: &str, doc: &Node, owner: Option<&str>, out: &mut Output) -> Pipeline {
+fn config(path: &str, doc: &Node, ctx: &Ctx, out: &mut Output) -> Pipeline {
+    let owner = ctx.repo_owner.as_deref();
     // Orb aliases → registry names without version (`circleci/docker`), and versions.
     let mut orbs: HashMap<String, (String, Option<String>)> = HashMap::new();
     let mut shared = Vec::new();
@@ -93,6 +94,7 @@ fn config(path: &str, doc: &Node, owner: Option<&str>, out: &mut Output) -> Pipe
         }
     }
     let empty = Node::null(0);
+    let params = doc.get("parameters").unwrap_or(&empty);
     let job_defs = doc.get("jobs").unwrap_or(&empty);
     let commands = doc.get("commands").unwrap_or(&empty);
     let defs = Defs {
@@ -138,8 +140,34 @@ fn config(path: &str, doc: &Node, owner: Option<&str>, out: &mut Output) -> Pipe
             }
             entries.push((id, job_ref, e.line, cfg));
         }
+        // A workflow whose `when:` (or `unless:`) is false with the pipeline parameters at
+        // their defaults runs only when someone sets them: an API call, or a scheduled
+        // pipeline kept in the project's settings.
+        let off_by_default = wf
+            .get("when")
+            .map(|w| condition(w, params) == Some(false))
+            .or_else(|| wf.get("unless").map(|w| condition(w, params) == Some(true)))
+            .unwrap_or(false);
+        let by_schedule = {
+            let mut texts = Vec::new();
+            for key in ["when", "unless"] {
+                if let Some(w) = wf.get(key) {
+                    collect_strings(w, &mut texts, 0);
+                }
+            }
+            texts
+                .iter()
+                .any(|t| t.contains("scheduled_pipeline") || t.contains("pipeline.schedule."))
+        };
         for (id, job_ref, line, cfg) in entries {
-            let triggers = workflow_triggers(cfg.get("filters"), scheduled);
+            let mut triggers = workflow_triggers(cfg.get("filters"), scheduled);
+            if off_by_default {
+                triggers = Triggers {
+                    schedule: by_schedule,
+                    manual: !by_schedule,
+                    ..Default::default()
+                };
+            }
             triggers_all.union(&triggers);
             let needs = cfg.get("requires").map(Node::str_list).unwrap_or_default();
             let mut job = Job {
@@ -179,10 +207,20 @@ fn config(path: &str, doc: &Node, owner: Option<&str>, out: &mut Output) -> Pipe
                     job.credentials.insert("oidc".into());
                 }
             } else if let Some(uses) = defs.orb_ref(&job_ref) {
+                let with = string_params(cfg);
+                // An orb job the catalog does not know, named after a tool it does
+                // (`secops/gitleaks`), is taken to run that tool.
+                let tools = if ctx.tools.match_uses(&uses, &with).is_empty() {
+                    let name = job_ref.rsplit('/').next().unwrap_or(&job_ref);
+                    ctx.tools.match_tool_named(name, &uses)
+                } else {
+                    Vec::new()
+                };
                 job.steps.push(Step {
                     line,
                     uses: Some(uses),
-                    with: string_params(cfg),
+                    with,
+                    tools,
                     ..Default::default()
                 });
             } else if !approvals.contains(&id) {
@@ -214,6 +252,55 @@ fn config(path: &str, doc: &Node, owner: Option<&str>, out: &mut Output) -> Pipe
         shared,
         excluded: None,
     }
+}
+
+/// The value of a workflow `when:` logic statement with the pipeline parameters at their
+/// declared defaults; `None` when it depends on something else (the branch, the
+/// trigger source).
+fn condition(n: &Node, params: &Node) -> Option<bool> {
+    fn value(n: &Node, params: &Node) -> Option<String> {
+        let s = n.as_str()?.trim();
+        match s
+            .strip_prefix("<<")
+            .and_then(|r| r.strip_suffix(">>"))
+            .map(str::trim)
+        {
+            // On an ordinary push: a webhook, no schedule.
+            Some("pipeline.trigger_source") => Some("webhook".into()),
+            Some("pipeline.schedule.name") | Some("pipeline.schedule.id") => Some(String::new()),
+            Some(expr) => {
+                let name = expr.strip_prefix("pipeline.parameters.")?;
+                let default = params.get(name.trim())?.get("default")?;
+                default.as_str().map(str::to_string)
+            }
+            None => Some(s.to_string()),
+        }
+    }
+    fn truthy(v: &str) -> bool {
+        !matches!(v.trim(), "" | "false" | "False" | "0")
+    }
+    if let Some((op, _, arg)) = n.entries().next().filter(|_| n.as_map().len() == 1) {
+        return match op {
+            "not" => condition(arg, params).map(|b| !b),
+            "and" => arg
+                .as_seq()
+                .iter()
+                .map(|a| condition(a, params))
+                .try_fold(true, |acc, b| b.map(|b| acc && b)),
+            "or" => arg
+                .as_seq()
+                .iter()
+                .map(|a| condition(a, params))
+                .try_fold(false, |acc, b| b.map(|b| acc || b)),
+            "equal" => {
+                let vals: Option<Vec<String>> =
+                    arg.as_seq().iter().map(|a| value(a, params)).collect();
+                vals.map(|v| v.windows(2).all(|w| w[0] == w[1]))
+            }
+            _ => None,
+        };
+    }
+    value(n, params).map(|v| truthy(&v))
 }
 
 /// Pushes to every branch (pull requests build their branch) unless `filters` narrow

@@ -86,7 +86,48 @@ impl Extractor for Jenkinsfile {
         }
         let mut p = build(path, input.text, &items, ctx.tools);
         p.excluded = input.file.excluded.clone();
+        if incrementals_enabled(ctx) {
+            add_incrementals(&mut p);
+        }
         out.pipelines.push(p);
+    }
+}
+
+/// The Maven extension that makes a Jenkins plugin build publish an incremental.
+const INCREMENTALS_FILE: &str = ".mvn/extensions.xml";
+const INCREMENTALS_EXTENSION: &str = "git-changelist-maven-extension";
+
+/// Whether the repository opts in to incrementals (JEP-305): the Jenkins project's
+/// `buildPlugin()` then deploys each build to the incrementals repository.
+fn incrementals_enabled(ctx: &Ctx) -> bool {
+    ctx.inventory
+        .get(INCREMENTALS_FILE)
+        .and_then(|f| ctx.reader.read_text(f).ok())
+        .is_some_and(|t| t.contains(INCREMENTALS_EXTENSION))
+}
+
+/// Each `buildPlugin()` step also publishes an incremental build, as the library does
+/// for repositories that opt in.
+fn add_incrementals(p: &mut Pipeline) {
+    for job in &mut p.jobs {
+        let builds: Vec<u32> = job
+            .steps
+            .iter()
+            .filter(|s| {
+                s.uses.as_deref().is_some_and(|u| {
+                    u == "jenkins/buildPlugin" || u == "jenkins/buildPluginWithGradle"
+                })
+            })
+            .map(|s| s.line)
+            .collect();
+        for line in builds {
+            job.steps.push(Step {
+                name: Some(format!("incrementals (opted in by {INCREMENTALS_FILE})")),
+                line,
+                uses: Some("jenkins/infra.maybePublishIncrementals".into()),
+                ..Default::default()
+            });
+        }
     }
 }
 

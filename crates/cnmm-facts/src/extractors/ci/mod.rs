@@ -34,6 +34,9 @@ pub const DEFAULT_BRANCH_NAMES: &[&str] = &["main", "master", "trunk", "default"
 /// `$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH`).
 pub const DEFAULT_BRANCH: &str = "(default branch)";
 
+/// The catalog tool for an upload of code-scanning (SARIF) results.
+const SARIF_UPLOAD_TOOL: &str = "sarif-upload";
+
 /// The catalog tool for a job that deploys to a named environment by scripts the
 /// catalog does not know.
 const ENVIRONMENT_DEPLOY_TOOL: &str = "environment-deploy";
@@ -364,6 +367,67 @@ fn ci_environment_image(steps: &[(Step, Vec<ToolMatch>)]) -> Option<String> {
                 .any(|d| file.starts_with(d))
                 .then(|| file.to_string())
         })
+}
+
+/// Why the deploys of a job go to a test system rather than anywhere that serves, if
+/// they do: the job starts a throwaway cluster (kind, k3d, minikube) or is named as a
+/// test (`e2e-bootstrap`, `conform-k3s`); a job whose name says it deploys or releases
+/// is taken at its word.
+fn test_deploy_reason(job: &Job, steps: &[(Step, Vec<ToolMatch>)]) -> Option<&'static str> {
+    const CLUSTER_ACTIONS: &[&str] = &[
+        "helm/kind-action",
+        "engineerd/setup-kind",
+        "container-tools/kind-action",
+        "AbsaOSS/k3d-action",
+        "nolar/setup-k3d-k3s",
+        "medyagh/setup-minikube",
+        "manusa/actions-setup-minikube",
+    ];
+    const CLUSTER_COMMANDS: &[&str] = &[
+        "kind create cluster",
+        "k3d cluster create",
+        "minikube start",
+        "ctlptl create cluster",
+    ];
+    let starts_cluster = steps.iter().any(|(s, _)| {
+        s.uses.as_deref().is_some_and(|u| {
+            let u = u.split('@').next().unwrap_or(u);
+            CLUSTER_ACTIONS.iter().any(|a| u.eq_ignore_ascii_case(a))
+        }) || s
+            .run
+            .as_ref()
+            .is_some_and(|(r, _)| CLUSTER_COMMANDS.iter().any(|c| r.contains(c)))
+    });
+    if starts_cluster {
+        return Some("deploys into a throwaway cluster the job starts (kind, k3d, minikube): a test, not a deployment");
+    }
+    let tokens: Vec<String> = job
+        .id
+        .to_ascii_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .map(str::to_string)
+        .collect();
+    let has = |words: &[&str]| tokens.iter().any(|t| words.contains(&t.as_str()));
+    (has(&[
+        "e2e",
+        "conformance",
+        "conform",
+        "smoke",
+        "integration",
+        "test",
+        "tests",
+    ]) && !has(&[
+        "deploy",
+        "deployment",
+        "release",
+        "publish",
+        "prod",
+        "production",
+        "staging",
+    ]))
+    .then_some(
+        "deploys inside a job named as a test (e2e, conformance, smoke): a test, not a deployment",
+    )
 }
 
 /// The `||` alternatives of an expression outside parentheses and quotes (one part when
@@ -891,6 +955,13 @@ pub fn emit(
                     }
                 }
             }
+            if let Some(reason) = test_deploy_reason(j, &steps) {
+                for m in steps.iter_mut().flat_map(|(_, ms)| ms.iter_mut()) {
+                    if m.excluded.is_none() && m.categories.iter().all(|c| c == "deploy") {
+                        m.excluded = Some(reason.to_string());
+                    }
+                }
+            }
             let mut categories = BTreeSet::new();
             let mut tools = BTreeSet::new();
             for (_, ms) in &steps {
@@ -1142,7 +1213,24 @@ fn expand_steps(
     // action, it is known by the catalog only by its name (`maven-cd.yml`).
     if let Some((target, line)) = &j.calls {
         if local_target(target, &p.path).is_none() {
-            let ms = ctx.tools.match_uses(target, &BTreeMap::new());
+            let mut ms = ctx.tools.match_uses(target, &BTreeMap::new());
+            // A remote reusable workflow granted `security-events: write` is there to
+            // upload code-scanning results: no other use needs that grant.
+            let perms = match (&j.permissions, &p.permissions) {
+                (Permissions::Undeclared, p) => p,
+                (p, _) => p,
+            };
+            if matches!(perms, Permissions::Scoped(w) if w.iter().any(|s| s == "security-events")) {
+                let matched = format!("`{target}` with `security-events: write`");
+                if let Some(m) = ctx.tools.use_of(SARIF_UPLOAD_TOOL, &matched) {
+                    ms.push(ToolMatch {
+                        judgement: Some(format!(
+                            "`{target}` cannot be read offline; its `security-events: write` grant is taken to upload code-scanning results"
+                        )),
+                        ..m
+                    });
+                }
+            }
             if !ms.is_empty() {
                 out.push((
                     Step {
