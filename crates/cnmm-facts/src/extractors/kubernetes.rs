@@ -21,7 +21,7 @@ static KINDS: &[FactKindSpec] = &[FactKindSpec {
         attr("api_group", T::Str, "The API group of apiVersion (`apps`, `kyverno.io`, `audit.k8s.io`; `core` for v1)."),
         attr("name", T::Str, "metadata.name, when set."),
         attr("workload", T::Bool, "A kind that runs pods: Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Argo Rollout."),
-        attr("patch", T::Bool, "For workloads: a partial object (no container names an image), such as a Kustomize strategic-merge patch; the base it patches carries the pod spec."),
+        attr("patch", T::Bool, "For workloads: a partial object (a container names no image), such as a Kustomize strategic-merge patch; the base it patches carries the pod spec."),
         attr("containers", T::Int, "For workloads: the number of (non-init) containers."),
         attr("probed", T::Int, "For workloads: containers with a liveness or readiness probe."),
         attr("all_probed", T::Bool, "For workloads: every container has a liveness or readiness probe."),
@@ -39,6 +39,14 @@ static KINDS: &[FactKindSpec] = &[FactKindSpec {
         attr("policy_text", T::List, "For admission policies (Kyverno, Gatekeeper): rule names, messages and constraint kinds, for rules that ask what a policy is about."),
     ],
 }];
+
+const EMBEDDED_REASON: &str = "a manifest inside the product's source tree (a resource the product embeds, installs for its users or shows as an example), not the project's own deployment";
+
+/// Whether a manifest sits in a source tree (`src/...`, `plugin/src/main/kubernetes/`):
+/// code and resources of the product, not the definitions that deploy the project.
+fn in_source_tree(path: &str) -> bool {
+    path.starts_with("src/") || path.contains("/src/")
+}
 
 const WORKLOADS: &[&str] = &[
     "Pod",
@@ -94,7 +102,12 @@ impl Extractor for Kubernetes {
                 out.diagnostics.push(yaml_diagnostic(path, e));
             }
         }
+        let embedded = in_source_tree(path);
         for f in facts {
+            let f = match embedded {
+                true if f.excluded.is_none() => f.excluded(EMBEDDED_REASON),
+                _ => f,
+            };
             out.facts.push(mark_excluded(f, input));
         }
     }
@@ -278,9 +291,12 @@ fn describe_workload(doc: &Node, kind: &str, fact: &mut Fact) {
     }
     probes.sort();
     probes.dedup();
-    let patch = !containers
-        .iter()
-        .any(|c| c.get("image").and_then(Node::as_str).is_some());
+    // Every container of a real object names its image; a strategic-merge patch names
+    // only what it changes (and may add a sidecar with its image).
+    let patch = containers.is_empty()
+        || containers
+            .iter()
+            .any(|c| c.get("image").and_then(Node::as_str).is_none());
     fact.set("patch", patch);
     fact.set("containers", containers.len());
     fact.set("probed", probed);
@@ -312,7 +328,7 @@ mod tests {
     #[test]
     fn multi_document_workload_and_autoscaler() {
         let f = facts(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: web:1\n          resources:\n            requests: {cpu: 100m}\n            limits: {}\n          readinessProbe:\n            httpGet: {path: /readyz, port: 8080}\n          env:\n            - {name: LOG_FORMAT, value: json}\n        - name: sidecar\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nspec: {minReplicas: 2, maxReplicas: 5}\n",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: web:1\n          resources:\n            requests: {cpu: 100m}\n            limits: {}\n          readinessProbe:\n            httpGet: {path: /readyz, port: 8080}\n          env:\n            - {name: LOG_FORMAT, value: json}\n        - name: sidecar\n          image: sidecar:1\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nspec: {minReplicas: 2, maxReplicas: 5}\n",
         );
         assert_eq!(f.len(), 2);
         let d = &f[0];
@@ -325,10 +341,10 @@ mod tests {
         // An empty `limits: {}` is not a limit.
         assert_eq!(d.get("with_limits"), Some(&0usize.into()));
         assert_eq!(d.get_list("env"), ["LOG_FORMAT=json"]);
-        // The sidecar has no image, but web does: a complete object.
+        // Every container names its image: a complete object (a patch leaves some out).
         assert!(!d.get_bool("patch"));
         assert_eq!(f[1].get("max_replicas"), Some(&5i64.into()));
-        assert_eq!(f[1].location.line, Some(20));
+        assert_eq!(f[1].location.line, Some(21));
     }
 
     #[test]

@@ -18,6 +18,44 @@ const PROVIDER: &str = "azure-pipelines";
 /// Templates nest at most this deep (Azure's own limit is 100 files, 20 levels).
 const MAX_TEMPLATE_DEPTH: usize = 20;
 
+/// `azure-pipelines*.yml` and `.azure-pipelines/`: Azure Pipelines files by name.
+fn canonical(path: &str) -> bool {
+    file_name(path).starts_with("azure-pipelines") || parent_dir(path) == ".azure-pipelines"
+}
+
+/// Where projects keep Azure Pipelines under other names: `.azuredevops/`,
+/// `.pipelines/` and `pipelines/`, `eng/pipelines/` and `eng/ci/` (with their template
+/// subdirectories), `build/pipelines/`, and `.vsts-ci.yml`.
+fn conventional(path: &str) -> bool {
+    const DIRS: &[&str] = &[
+        ".azuredevops/",
+        ".pipelines/",
+        "pipelines/",
+        "eng/pipelines/",
+        "eng/ci/",
+        "build/pipelines/",
+        ".vsts-ci/",
+    ];
+    let name = file_name(path);
+    name.starts_with(".vsts-ci") || DIRS.iter().any(|d| path.starts_with(d))
+}
+
+/// Top-level keys only Azure Pipelines files combine: a trigger, or work on a pool.
+fn looks_like_pipeline(text: &str) -> bool {
+    let top = |k: &str| {
+        text.lines().any(|l| {
+            l.strip_prefix(k)
+                .is_some_and(|r| r.trim_start().starts_with(':'))
+        })
+    };
+    let work = top("stages") || top("jobs") || top("steps");
+    top("trigger")
+        || top("pr")
+        || top("schedules")
+        || top("extends")
+        || (work && (top("pool") || top("variables")))
+}
+
 impl Extractor for AzurePipelines {
     fn name(&self) -> &'static str {
         PROVIDER
@@ -26,11 +64,17 @@ impl Extractor for AzurePipelines {
     fn claims(&self, path: &str) -> bool {
         let name = file_name(path);
         let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
-        yaml && (name.starts_with("azure-pipelines") || parent_dir(path) == ".azure-pipelines")
+        yaml && (canonical(path) || conventional(path))
     }
 
     fn extract(&self, input: &FileInput, ctx: &Ctx, out: &mut Output) {
         let path = input.path();
+        // Azure DevOps takes a pipeline from any path it is pointed at; outside the
+        // canonical names a file must read like one (a trigger, or stages or jobs on a
+        // pool, or an `extends:` template).
+        if !canonical(path) && !looks_like_pipeline(input.text) {
+            return;
+        }
         let Some(doc) = parse(path, input.text, out) else {
             return;
         };

@@ -43,11 +43,20 @@ impl Extractor for CircleCi {
     }
 
     fn claims(&self, path: &str) -> bool {
-        path == ".circleci/config.yml" || path == ".circleci/config.yaml"
+        // Besides `config.yml`, the continuation configs of dynamic configuration
+        // (`setup: true`, then `continuation/continue` with `.circleci/test-deploy.yml`)
+        // live in `.circleci/`.
+        path.strip_prefix(".circleci/")
+            .is_some_and(|n| !n.contains('/') && (n.ends_with(".yml") || n.ends_with(".yaml")))
     }
 
     fn extract(&self, input: &FileInput, ctx: &Ctx, out: &mut Output) {
         let path = input.path();
+        let main = path == ".circleci/config.yml" || path == ".circleci/config.yaml";
+        // Other files of `.circleci/` are pipelines only when they have workflows.
+        if !main && !input.text.lines().any(|l| l.starts_with("workflows:")) {
+            return;
+        }
         let Some(doc) = yaml_mapping(input, "a CircleCI configuration", out) else {
             return;
         };
