@@ -25,7 +25,8 @@ fn canonical(path: &str) -> bool {
 
 /// Where projects keep Azure Pipelines under other names: `.azuredevops/`,
 /// `.pipelines/` and `pipelines/`, `eng/pipelines/` and `eng/ci/` (with their template
-/// subdirectories), `build/pipelines/`, and `.vsts-ci.yml`.
+/// subdirectories), `build/pipelines/`, `.ci/`, `ci/azure/` and `.vsts-ci.yml`; files
+/// there count only when they read like a pipeline.
 fn conventional(path: &str) -> bool {
     const DIRS: &[&str] = &[
         ".azuredevops/",
@@ -35,6 +36,8 @@ fn conventional(path: &str) -> bool {
         "eng/ci/",
         "build/pipelines/",
         ".vsts-ci/",
+        ".ci/",
+        "ci/azure/",
     ];
     let name = file_name(path);
     name.starts_with(".vsts-ci") || DIRS.iter().any(|d| path.starts_with(d))

@@ -713,6 +713,8 @@ fn unreadable(s: &SharedRef, ctx: &Ctx) -> bool {
             .tools
             .match_uses(&s.reference, &BTreeMap::new())
             .is_empty(),
+        // An Azure Pipelines template of another repository (`x.yml@templates`).
+        "template" => true,
         _ => false,
     }
 }
