@@ -148,8 +148,9 @@ fn version_heading() -> &'static Regex {
         // and the NEWS style of GNU and GNOME projects: `Overview of changes in GLib
         // 2.89.3` (underlined), `Changes in libsoup from 3.6.6 to 3.7.1:`,
         // `Noteworthy changes in release 2.4 (2024-01-01)`; `## Version 10.32.6`; a line
-        // that is only a version (`v14.56.1`).
-        Regex::new(r"(?m)^(?:#{1,4}\s*\[?v?\d+\.\d+(?:\.\d+)?[^\n]*|#{1,4}\s*(?:[Vv]ersion|[Rr]elease)\s+\[?v?\d+\.\d+[^\n]*|v?\d+\.\d+\.\d+[ \t]*$|\[?v?\d+\.\d+\.\d+\]?[^\n]*\n[-=~]{3,}|(?:[A-Z][a-z]+ )(?:[a-z]+ ){0,2}?(?:changes|version|release)\b[^\n]{0,60}\b\d+\.\d+[^\n]*|(?:Changes|Version|Release)\b[^\n]{0,60}\b\d+\.\d+[^\n]*)").expect("static regex")
+        // that is only a version (`v14.56.1`); a name and a version as a heading (`# Text
+        // Editor 50.0`, `gnome-clocks 50.beta` underlined).
+        Regex::new(r"(?m)^(?:#{1,4}\s*\[?v?\d+\.\d+(?:\.\d+)?[^\n]*|#{1,4}\s*(?:[Vv]ersion|[Rr]elease)\s+\[?v?\d+\.\d+[^\n]*|v?\d+\.\d+\.\d+[ \t]*$|\[?v?\d+\.\d+\.\d+\]?[^\n]*\n[-=~]{3,}|(?:[A-Z][a-z]+ )(?:[a-z]+ ){0,2}?(?:changes|version|release)\b[^\n]{0,60}\b\d+\.\d+[^\n]*|(?:Changes|Version|Release)\b[^\n]{0,60}\b\d+\.\d+[^\n]*|#{1,4}[ \t]+[A-Za-z][^\n]{0,40}?[ \t]v?\d+\.(?:\d+|alpha|beta|rc|xx)[^\n]*|[A-Za-z][\w.+-]*(?:[ \t][\w.+-]+){0,3}[ \t]v?\d+\.(?:\d+|alpha|beta|rc)[\w.-]*[ \t]*\n[-=~]{3,})").expect("static regex")
     })
 }
 
@@ -373,6 +374,8 @@ mod tests {
         assert_eq!(version_heading().find_iter(gnu).count(), 2);
         let more = "# Change Log\n\n## Version 10.32.6\n\n1. x\n\n## Version 10.32.5\n\nv14.56.1\n\n- fix\n";
         assert_eq!(version_heading().find_iter(more).count(), 3);
+        let gnome = "gnome-clocks 50.0\n=================\n* x\n\ngnome-clocks 50.beta\n====================\n* y\n\n# Text Editor 49.rc\n\n * z\n";
+        assert_eq!(version_heading().find_iter(gnome).count(), 3);
         // Prose that mentions a version without heading an entry does not count.
         let prose = "This file lists changes.\nUpgrade notes: see 2.0 docs\n  Changes in 1.2 are indented\n";
         assert_eq!(version_heading().find_iter(prose).count(), 0);

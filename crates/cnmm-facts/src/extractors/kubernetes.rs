@@ -35,6 +35,8 @@ static KINDS: &[FactKindSpec] = &[FactKindSpec {
         attr("max_replicas", T::Int, "For autoscalers: the maximum replica count, when set."),
         attr("alerts", T::Int, "For PrometheusRule: the number of alerting rules."),
         attr("chart", T::List, "For Argo CD Applications and Flux HelmReleases: the Helm charts deployed."),
+        attr("ports", T::List, "For workloads: the names of container ports; for Services: the names of their ports (`metrics`, `http-metrics`)."),
+        attr("scrape", T::Bool, "The object or its pod template is annotated `prometheus.io/scrape: \"true\"`."),
         attr("data", T::List, "For ConfigMaps: the `data` entries with scalar values, as KEY=value (an operator's settings: `server.log.format=json`)."),
         attr("policy_text", T::List, "For admission policies (Kyverno, Gatekeeper): rule names, messages and constraint kinds, for rules that ask what a policy is about."),
     ],
@@ -159,14 +161,43 @@ fn object_fact(doc: &Node, api: &str, kind: &str, path: &str) -> Fact {
     if workload {
         describe_workload(doc, kind, &mut fact);
     }
-    if kind == "ConfigMap" && group == "core" {
-        let data: Vec<String> = doc
-            .get("data")
-            .unwrap_or(Node::empty())
-            .entries()
-            .filter_map(|(k, _, v)| v.as_str().map(|v| format!("{k}={}", v.trim())))
-            .filter(|kv| kv.len() <= 256)
+    if kind == "Service" && group == "core" {
+        let names: Vec<String> = doc
+            .path(&["spec", "ports"])
+            .map(Node::as_seq)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|p| p.get("name").and_then(Node::as_str).map(str::to_string))
             .collect();
+        if !names.is_empty() {
+            fact.set("ports", names);
+        }
+    }
+    let scrape = |n: Option<&Node>| {
+        n.and_then(|a| a.get("prometheus.io/scrape"))
+            .and_then(Node::as_str)
+            .is_some_and(|v| v.trim() == "true")
+    };
+    if scrape(doc.path(&["metadata", "annotations"]))
+        || scrape(doc.path(&["spec", "template", "metadata", "annotations"]))
+    {
+        fact.set("scrape", true);
+    }
+    if kind == "ConfigMap" && group == "core" {
+        let mut data: Vec<String> = Vec::new();
+        for (k, _, v) in doc.get("data").unwrap_or(Node::empty()).entries() {
+            let Some(v) = v.as_str() else { continue };
+            let entry = format!("{k}={}", v.trim());
+            if entry.len() <= 256 {
+                data.push(entry);
+            } else if k.to_ascii_lowercase().contains("log") {
+                // A logger's config embedded as JSON or YAML (Knative's
+                // `zap-logger-config: {"encoding": "json", ...}`): its encoding.
+                if let Some(enc) = embedded_encoding(v) {
+                    data.push(format!("{k}.encoding={enc}"));
+                }
+            }
+        }
         if !data.is_empty() {
             fact.set("data", data);
         }
@@ -246,6 +277,27 @@ fn pod_spec<'a>(doc: &'a Node, kind: &str) -> Option<&'a Node> {
     }
 }
 
+/// The `encoding` (or `format`) a logger configuration embedded in a ConfigMap value
+/// sets: `"encoding": "json"`, `encoding: json`.
+fn embedded_encoding(text: &str) -> Option<&str> {
+    for key in ["\"encoding\"", "encoding:", "\"format\"", "format:"] {
+        if let Some(at) = text.find(key) {
+            let rest = text[at + key.len()..]
+                .trim_start()
+                .trim_start_matches(':')
+                .trim_start();
+            let value = rest.trim_start_matches('"');
+            let end = value
+                .find(|c: char| !c.is_ascii_alphanumeric())
+                .unwrap_or(value.len());
+            if end > 0 {
+                return Some(&value[..end]);
+            }
+        }
+    }
+    None
+}
+
 fn non_empty_map(n: Option<&Node>) -> bool {
     n.is_some_and(|n| !n.as_map().is_empty())
 }
@@ -259,6 +311,14 @@ fn describe_workload(doc: &Node, kind: &str, fact: &mut Fact) {
     let mut env = Vec::new();
     let mut args = Vec::new();
     let init = pod.get("initContainers").map(Node::as_seq).unwrap_or(&[]);
+    let port_names: Vec<String> = containers
+        .iter()
+        .flat_map(|c| c.get("ports").map(Node::as_seq).unwrap_or(&[]))
+        .filter_map(|p| p.get("name").and_then(Node::as_str).map(str::to_string))
+        .collect();
+    if !port_names.is_empty() {
+        fact.set("ports", port_names);
+    }
     for c in containers {
         let mut has = false;
         for (key, probe) in [
