@@ -97,3 +97,19 @@ fn an_orb_job_named_after_a_tool_is_a_judgement() {
         .as_deref()
         .is_some_and(|j| j.contains("named after"))));
 }
+
+#[test]
+fn probes_on_some_workloads_only_are_a_low_confidence_pass() {
+    let a = scan("criteria/X5d/meets-one-workload-without-probes");
+    let c = criterion(&a, "X5d");
+    assert_eq!(c.status, cnmm_model::Status::Met);
+    assert_eq!(c.confidence, Confidence::Low);
+    // The workload without probes is named, as what keeps the verdict from being sure.
+    assert!(
+        c.excluded.iter().any(|x| x.path == "deploy/worker.yaml"),
+        "{:?}",
+        c.excluded
+    );
+    let a = scan("criteria/X5d/meets");
+    assert_eq!(criterion(&a, "X5d").confidence, Confidence::High);
+}

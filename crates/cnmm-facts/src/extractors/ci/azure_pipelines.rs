@@ -265,6 +265,9 @@ impl Reader<'_, '_> {
     /// Records a template reference; returns the local template's document when it can
     /// be read.
     fn template_ref(&mut self, from: &str, reference: &str, line: u32) -> Option<String> {
+        // `x.yml@self` is this repository's own file.
+        let local_ref = reference.strip_suffix("@self");
+        let reference = local_ref.unwrap_or(reference);
         let remote = reference.contains('@');
         self.shared.push(SharedRef {
             kind: "template",

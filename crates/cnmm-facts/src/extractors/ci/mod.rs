@@ -677,6 +677,7 @@ pub static FACT_KINDS: &[FactKindSpec] = &[
             attr("kind", T::Str, "reusable-workflow-definition, reusable-workflow-call, composite-action, include, library, orb, template."),
             attr("reference", T::Str, "What is referenced or defined."),
             attr("local", T::Bool, "The component lives in this repository."),
+            attr("called_locally", T::Bool, "For reusable-workflow-definition: a workflow of this repository calls it (a part of its own CI)."),
         ],
     },
     FactKindSpec {
@@ -865,6 +866,13 @@ pub fn emit(
 
     let mut facts = Vec::new();
     let mut resolved: Vec<Resolved> = Vec::new();
+    // Reusable workflows this repository calls itself: internal parts of its own CI.
+    let called_locally: BTreeSet<String> = pipelines
+        .iter()
+        .flat_map(|p| &p.shared)
+        .filter(|s| s.kind == "reusable-workflow-call")
+        .filter_map(|s| local_target(&s.reference, ""))
+        .collect();
     for p in pipelines {
         let excl = p.excluded.clone();
         let stamp = |f: Fact| match &excl {
@@ -882,6 +890,13 @@ pub fn emit(
             .attr("kind", s.kind)
             .attr("reference", s.reference.as_str())
             .attr("local", local);
+            let f = if s.kind == "reusable-workflow-definition" {
+                let own =
+                    local_target(&s.reference, "").is_some_and(|t| called_locally.contains(&t));
+                f.attr("called_locally", own)
+            } else {
+                f
+            };
             facts.push(stamp(f));
             if unreadable(s, ctx) {
                 let u = Fact::new(
