@@ -430,6 +430,14 @@ fn test_deploy_reason(job: &Job, steps: &[(Step, Vec<ToolMatch>)]) -> Option<&'s
     )
 }
 
+/// A job's token permissions: its own, else its pipeline's.
+fn effective_permissions<'p>(j: &'p Job, p: &'p Pipeline) -> &'p Permissions {
+    match &j.permissions {
+        Permissions::Undeclared => &p.permissions,
+        own => own,
+    }
+}
+
 /// The `||` alternatives of an expression outside parentheses and quotes (one part when
 /// there is none).
 fn split_top_level_or(expr: &str) -> Vec<&str> {
@@ -1155,10 +1163,7 @@ fn fill_job_attrs(f: &mut Fact, r: &Resolved, ctx: &Ctx) {
     }
     f.set("gated_path", r.gated_path);
     f.set("after_tests", r.after_tests);
-    let perms = match (&j.permissions, &r.pipeline.permissions) {
-        (Permissions::Undeclared, p) => p,
-        (p, _) => p,
-    };
+    let perms = effective_permissions(j, r.pipeline);
     f.set("permissions", perms.as_str());
     let mut creds = j.credentials.clone();
     if perms.id_token() {
@@ -1233,10 +1238,7 @@ fn expand_steps(
             let mut ms = ctx.tools.match_uses(target, &BTreeMap::new());
             // A remote reusable workflow granted `security-events: write` is there to
             // upload code-scanning results: no other use needs that grant.
-            let perms = match (&j.permissions, &p.permissions) {
-                (Permissions::Undeclared, p) => p,
-                (p, _) => p,
-            };
+            let perms = effective_permissions(j, p);
             if matches!(perms, Permissions::Scoped(w) if w.iter().any(|s| s == "security-events")) {
                 let matched = format!("`{target}` with `security-events: write`");
                 if let Some(m) = ctx.tools.use_of(SARIF_UPLOAD_TOOL, &matched) {
