@@ -172,6 +172,7 @@ pub fn registry() -> Vec<Box<dyn Extractor>> {
         Box::new(ci::buildkite::Buildkite),
         Box::new(ci::cloud_build::CloudBuild),
         Box::new(ci::tekton::Tekton),
+        Box::new(ci::github_apps::GithubApps),
         Box::new(governance::Governance),
         Box::new(kubernetes::Kubernetes),
         Box::new(helm::Helm),

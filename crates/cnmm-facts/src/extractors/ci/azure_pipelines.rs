@@ -39,8 +39,19 @@ fn conventional(path: &str) -> bool {
         ".ci/",
         "ci/azure/",
     ];
-    let name = file_name(path);
-    name.starts_with(".vsts-ci") || DIRS.iter().any(|d| path.starts_with(d))
+    const OTHER_PROVIDERS: &[&str] = &[
+        ".github/",
+        ".gitlab",
+        ".circleci/",
+        ".buildkite/",
+        ".tekton/",
+        ".woodpecker",
+    ];
+    let name = file_name(path).to_ascii_lowercase();
+    // `build/azure-devdiv-pipeline.stable.yml`: a name that says what it is.
+    let named = (name.contains("azure") || name.contains("pipeline"))
+        && !OTHER_PROVIDERS.iter().any(|d| path.starts_with(d));
+    name.starts_with(".vsts-ci") || named || DIRS.iter().any(|d| path.starts_with(d))
 }
 
 /// Top-level keys only Azure Pipelines files combine: a trigger, or work on a pool.
@@ -52,11 +63,28 @@ fn looks_like_pipeline(text: &str) -> bool {
         })
     };
     let work = top("stages") || top("jobs") || top("steps");
+    // Azure lists its stages, jobs and steps as `- stage:`, `- job:`, `- task:`...;
+    // a GitLab file's `stages:` lists names and its jobs are keys.
+    let azure_items = text.lines().any(|l| {
+        let t = l.trim_start();
+        [
+            "- stage:",
+            "- job:",
+            "- deployment:",
+            "- task:",
+            "- template:",
+            "- script:",
+            "- bash:",
+            "- pwsh:",
+        ]
+        .iter()
+        .any(|k| t.starts_with(k))
+    });
     top("trigger")
         || top("pr")
         || top("schedules")
         || top("extends")
-        || (work && (top("pool") || top("variables")))
+        || (work && azure_items && (top("pool") || top("variables")))
 }
 
 impl Extractor for AzurePipelines {
@@ -505,6 +533,11 @@ impl Reader<'_, '_> {
                 }
             }
             if let Some(task) = s.get("task").and_then(Node::as_str) {
+                // `ManualValidation@0` pauses the run until a person resumes it.
+                let waits = task
+                    .split('@')
+                    .next()
+                    .is_some_and(|t| t.eq_ignore_ascii_case("ManualValidation"));
                 let with = s
                     .get("inputs")
                     .map(|i| {
@@ -524,6 +557,7 @@ impl Reader<'_, '_> {
                     uses: Some(task.to_string()),
                     with,
                     condition: condition.clone(),
+                    manual_gate: waits,
                     ..Default::default()
                 });
             }

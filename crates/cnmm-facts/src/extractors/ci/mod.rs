@@ -11,6 +11,7 @@ pub mod circleci;
 pub mod cloud_build;
 pub mod drone;
 pub mod github_actions;
+pub mod github_apps;
 pub mod gitlab_ci;
 pub mod golangci;
 pub mod jenkinsfile;
