@@ -18,9 +18,14 @@ const PROVIDER: &str = "azure-pipelines";
 /// Templates nest at most this deep (Azure's own limit is 100 files, 20 levels).
 const MAX_TEMPLATE_DEPTH: usize = 20;
 
-/// `azure-pipelines*.yml` and `.azure-pipelines/`: Azure Pipelines files by name.
+/// `azure-pipelines*.yml`, `.azure-pipelines.yml` and `.azure-pipelines/`: Azure
+/// Pipelines files by name.
 fn canonical(path: &str) -> bool {
-    file_name(path).starts_with("azure-pipelines") || parent_dir(path) == ".azure-pipelines"
+    // `.azure-pipelines.yml` too.
+    file_name(path)
+        .trim_start_matches('.')
+        .starts_with("azure-pipelines")
+        || parent_dir(path) == ".azure-pipelines"
 }
 
 /// Where projects keep Azure Pipelines under other names: `.azuredevops/`,

@@ -162,6 +162,10 @@ impl Triggers {
             return joined;
         }
         let compact: String = c.chars().filter(|ch| !ch.is_whitespace()).collect();
+        // `if: false` (`${{ false }}`, `0`): the job is switched off and never runs.
+        if matches!(inner.trim(), "false" | "0" | "'false'") {
+            return Triggers::default();
+        }
         if c.is_empty() || c.contains("||") || compact.contains("!(") {
             return self.clone();
         }
