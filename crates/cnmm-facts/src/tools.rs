@@ -534,6 +534,10 @@ fn has_arg(word: &str, wanted: &str) -> bool {
         t == wanted
             || (wanted.ends_with('=') && t.starts_with(wanted))
             || t.starts_with(&format!("{wanted}="))
+            // A key=value option value with more after it: `type=provenance,mode=max`.
+            || (wanted.contains('=') && t.starts_with(&format!("{wanted},")))
+            // The value glued to its option: `--attest=type=sbom`.
+            || (wanted.contains('=') && !wanted.starts_with('-') && t.starts_with("--") && t.split_once('=').is_some_and(|(_, v)| v == wanted || v.starts_with(&format!("{wanted},"))))
     })
 }
 

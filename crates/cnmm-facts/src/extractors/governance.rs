@@ -118,6 +118,22 @@ fn classify(path: &str) -> Option<(&'static str, Option<&'static str>)> {
     if is_doc && near_docs_root && lower.starts_with("releas") && !notes {
         return Some(("release-doc", None));
     }
+    // Deeper in a documentation tree only under names that say they are the procedure
+    // (`docs/gitbook/dev/release-guide.md`), not pages about a product's releases.
+    let procedure = [
+        "release-guide",
+        "release_guide",
+        "releasing",
+        "release-process",
+        "release_process",
+        "how-to-release",
+        "cutting-a-release",
+    ]
+    .iter()
+    .any(|n| lower.starts_with(n));
+    if is_doc && (dir == "docs" || dir.starts_with("docs/")) && procedure {
+        return Some(("release-doc", None));
+    }
     // Release tooling configuration.
     let tool = match path {
         ".goreleaser.yml" | ".goreleaser.yaml" | "goreleaser.yml" | "goreleaser.yaml" => {
