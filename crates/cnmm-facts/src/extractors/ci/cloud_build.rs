@@ -9,7 +9,7 @@
 //! as neither automatic nor manual. A publish or deploy still counts where a rule does
 //! not ask how it is triggered.
 
-use super::{Job, Permissions, Pipeline, PipelineKind, Step, Triggers};
+use super::{Job, Pipeline, Step, Triggers};
 use crate::extractors::{file_name, yaml_diagnostic, Ctx, Extractor, FileInput, Output};
 use crate::yaml::{self, Node};
 use cnmm_model::Diagnostic;
@@ -115,20 +115,13 @@ impl Extractor for CloudBuild {
                 });
             }
         }
-        let mut p = Pipeline {
-            provider: PROVIDER,
-            path: path.to_string(),
-            name: path.to_string(),
-            kind: PipelineKind::Pipeline,
+        out.pipelines.push(Pipeline::of_one_job(
+            PROVIDER,
+            input,
+            path.to_string(),
             triggers,
-            triggers_line: 1,
-            permissions: Permissions::Undeclared,
-            jobs: vec![job],
-            shared: Vec::new(),
-            excluded: None,
-        };
-        p.excluded = input.file.excluded.clone();
-        out.pipelines.push(p);
+            job,
+        ));
     }
 }
 

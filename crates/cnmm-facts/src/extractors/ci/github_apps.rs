@@ -5,7 +5,7 @@
 //! job, so that the release criteria see it; the App itself runs outside the
 //! repository, so its tool use is a judgement.
 
-use super::{Job, Permissions, Pipeline, PipelineKind, Step, Triggers, DEFAULT_BRANCH};
+use super::{Job, Pipeline, Step, Triggers, DEFAULT_BRANCH};
 use crate::extractors::{Ctx, Extractor, FileInput, Output};
 use crate::tools::ToolMatch;
 
@@ -59,19 +59,12 @@ impl Extractor for GithubApps {
             }],
             ..Default::default()
         };
-        let mut p = Pipeline {
-            provider: PROVIDER,
-            path: path.to_string(),
-            name: "release-please GitHub App".into(),
-            kind: PipelineKind::Pipeline,
+        out.pipelines.push(Pipeline::of_one_job(
+            PROVIDER,
+            input,
+            "release-please GitHub App".into(),
             triggers,
-            triggers_line: 1,
-            permissions: Permissions::Undeclared,
-            jobs: vec![job],
-            shared: Vec::new(),
-            excluded: None,
-        };
-        p.excluded = input.file.excluded.clone();
-        out.pipelines.push(p);
+            job,
+        ));
     }
 }

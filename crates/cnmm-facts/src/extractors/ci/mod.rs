@@ -613,6 +613,31 @@ pub struct Pipeline {
     pub excluded: Option<String>,
 }
 
+impl Pipeline {
+    /// A pipeline of one job, for configurations that describe a single build (a Cloud
+    /// Build file, a GitHub App's config), excluded as the file it comes from is.
+    pub fn of_one_job(
+        provider: &'static str,
+        file: &crate::extractors::FileInput,
+        name: String,
+        triggers: Triggers,
+        job: Job,
+    ) -> Pipeline {
+        Pipeline {
+            provider,
+            path: file.path().to_string(),
+            name,
+            kind: PipelineKind::Pipeline,
+            triggers,
+            triggers_line: 1,
+            permissions: Permissions::Undeclared,
+            jobs: vec![job],
+            shared: Vec::new(),
+            excluded: file.file.excluded.clone(),
+        }
+    }
+}
+
 /// The most steps read from one pipeline file. No hand-written pipeline comes near it;
 /// a generated or hostile one would otherwise cost memory and time in proportion to
 /// its steps (each becomes facts).
