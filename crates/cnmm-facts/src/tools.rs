@@ -48,6 +48,16 @@ pub struct ToolMatch {
     pub judgement: Option<String>,
 }
 
+impl ToolMatch {
+    /// The same match, resting on a judgement: why it is not certain.
+    pub fn judged(self, why: String) -> ToolMatch {
+        ToolMatch {
+            judgement: Some(why),
+            ..self
+        }
+    }
+}
+
 struct RunPattern {
     tool: usize,
     args: Vec<String>,
@@ -347,12 +357,12 @@ impl<'a> ToolMatcher<'a> {
             let last = path.rsplit('/').next().unwrap_or("");
             for p in &self.uses_names {
                 if p.name.is_match(last) {
-                    out.push(ToolMatch {
-                        judgement: Some(format!(
-                            "`{reference}` cannot be read offline; it is known only by its name"
-                        )),
-                        ..self.hit(p.tool, Via::Uses, reference.to_string(), None)
-                    });
+                    out.push(
+                        self.hit(p.tool, Via::Uses, reference.to_string(), None)
+                            .judged(format!(
+                                "`{reference}` cannot be read offline; it is known only by its name"
+                            )),
+                    );
                 }
             }
         }
@@ -385,11 +395,11 @@ impl<'a> ToolMatcher<'a> {
         self.component_names
             .iter()
             .filter(|p| p.name.is_match(&name))
-            .map(|p| ToolMatch {
-                judgement: Some(format!(
-                    "component `{path}` cannot be read offline; it is known only by its name"
-                )),
-                ..self.hit(p.tool, Via::Template, component.to_string(), None)
+            .map(|p| {
+                self.hit(p.tool, Via::Template, component.to_string(), None)
+                    .judged(format!(
+                        "component `{path}` cannot be read offline; it is known only by its name"
+                    ))
             })
             .collect()
     }
@@ -401,11 +411,10 @@ impl<'a> ToolMatcher<'a> {
         let lower = name.to_ascii_lowercase();
         self.distinctive
             .get(&lower)
-            .map(|&i| ToolMatch {
-                judgement: Some(format!(
+            .map(|&i| {
+                self.hit(i, Via::Uses, reference.to_string(), None).judged(format!(
                     "`{reference}` cannot be read offline; it is taken to run `{lower}`, the tool it is named after"
-                )),
-                ..self.hit(i, Via::Uses, reference.to_string(), None)
+                ))
             })
             .into_iter()
             .collect()
@@ -530,14 +539,18 @@ fn word_matches(pattern: &str, arg: &str) -> bool {
 }
 
 fn has_arg(word: &str, wanted: &str) -> bool {
+    // A `key=value` argument (`type=sbom`) may be followed by more settings
+    // (`type=provenance,mode=max`) or glued to its option (`--attest=type=sbom`).
+    let setting = wanted.contains('=') && !wanted.starts_with('-');
+    let is_setting = |v: &str| v == wanted || v.starts_with(&format!("{wanted},"));
     word.split_whitespace().any(|t| {
         t == wanted
             || (wanted.ends_with('=') && t.starts_with(wanted))
             || t.starts_with(&format!("{wanted}="))
-            // A key=value option value with more after it: `type=provenance,mode=max`.
-            || (wanted.contains('=') && t.starts_with(&format!("{wanted},")))
-            // The value glued to its option: `--attest=type=sbom`.
-            || (wanted.contains('=') && !wanted.starts_with('-') && t.starts_with("--") && t.split_once('=').is_some_and(|(_, v)| v == wanted || v.starts_with(&format!("{wanted},"))))
+            || (setting && is_setting(t))
+            || (setting
+                && t.starts_with("--")
+                && t.split_once('=').is_some_and(|(_, v)| is_setting(v)))
     })
 }
 

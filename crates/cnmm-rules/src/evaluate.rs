@@ -75,6 +75,8 @@ struct Evaluator<'a> {
     input: &'a Input<'a>,
     by_kind: HashMap<&'a str, Vec<&'a Fact>>,
     memo: HashMap<String, CriterionResult>,
+    /// What unreadable pipeline parts cast on "not found", worked out once per scan.
+    unreadable_doubt: Option<String>,
 }
 
 fn evidence_of(f: &Fact) -> Evidence {
@@ -87,14 +89,46 @@ fn evidence_of(f: &Fact) -> Evidence {
     }
 }
 
-fn union_doubts<'o>(outs: impl IntoIterator<Item = &'o Outcome>) -> Vec<String> {
-    let mut d: Vec<String> = outs
-        .into_iter()
-        .flat_map(|o| o.doubts.iter().cloned())
+/// The doubt that pipeline parts out of reach offline (`ci.unreadable` facts) cast on
+/// "not found", naming up to [`MAX_NAMED`] of them; `None` when there are none.
+fn unreadable_doubt(by_kind: &HashMap<&str, Vec<&Fact>>) -> Option<String> {
+    let mut named: Vec<&str> = by_kind
+        .get(UNREADABLE_KIND)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .filter(|f| f.excluded.is_none())
+        .filter_map(|f| f.get_str("reference"))
         .collect();
-    d.sort();
-    d.dedup();
-    d
+    named.sort_unstable();
+    named.dedup();
+    if named.is_empty() {
+        return None;
+    }
+    let list = named
+        .iter()
+        .take(MAX_NAMED)
+        .map(|r| format!("`{}`", cnmm_model::text::sanitize(r)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let tail = match named.len().saturating_sub(MAX_NAMED) {
+        0 => String::new(),
+        more => format!(" and {more} more"),
+    };
+    Some(format!(
+        "the pipelines use parts cnmm cannot read offline ({list}{tail}): what they run is not seen"
+    ))
+}
+
+fn sorted_unique(items: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut v: Vec<String> = items.into_iter().collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn union_doubts<'o>(outs: impl IntoIterator<Item = &'o Outcome>) -> Vec<String> {
+    sorted_unique(outs.into_iter().flat_map(|o| o.doubts.iter().cloned()))
 }
 
 impl<'a> Evaluator<'a> {
@@ -129,14 +163,7 @@ impl<'a> Evaluator<'a> {
             out.tri = Tri::Met;
             // Sure as soon as one item stands on what the files say.
             if out.evidence.iter().all(|e| e.judgement.is_some()) {
-                let mut d: Vec<String> = out
-                    .evidence
-                    .iter()
-                    .filter_map(|e| e.judgement.clone())
-                    .collect();
-                d.sort();
-                d.dedup();
-                out.doubts = d;
+                out.doubts = sorted_unique(out.evidence.iter().filter_map(|e| e.judgement.clone()));
             }
         } else {
             let source = self
@@ -153,46 +180,10 @@ impl<'a> Evaluator<'a> {
             // Evidence below the threshold does not prove the criterion.
             out.evidence.clear();
             if out.tri == Tri::Unmet && PIPELINE_FACT_KINDS.contains(&q.kind.as_str()) {
-                out.doubts = self.unreadable_doubt().into_iter().collect();
+                out.doubts = self.unreadable_doubt.iter().cloned().collect();
             }
         }
         out
-    }
-
-    /// The doubt that pipeline parts out of reach offline cast on "not found".
-    fn unreadable_doubt(&self) -> Option<String> {
-        let refs: Vec<&str> = self
-            .by_kind
-            .get(UNREADABLE_KIND)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-            .iter()
-            .filter(|f| f.excluded.is_none())
-            .filter_map(|f| f.get_str("reference"))
-            .collect();
-        let mut named: Vec<&str> = refs.clone();
-        named.sort_unstable();
-        named.dedup();
-        let (first, more) = (
-            named.len().min(MAX_NAMED),
-            named.len().saturating_sub(MAX_NAMED),
-        );
-        if first == 0 {
-            return None;
-        }
-        let list = named[..first]
-            .iter()
-            .map(|r| format!("`{}`", cnmm_model::text::sanitize(r)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let tail = if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        };
-        Some(format!(
-            "the pipelines use parts cnmm cannot read offline ({list}{tail}): what they run is not seen"
-        ))
     }
 
     fn query(&mut self, q: &Query) -> Outcome {
@@ -381,11 +372,13 @@ pub fn evaluate(set: &RuleSet, input: &Input) -> (Vec<SectionResult>, Summary) {
     for f in input.facts {
         by_kind.entry(f.kind.as_str()).or_default().push(f);
     }
+    let unreadable_doubt = unreadable_doubt(&by_kind);
     let mut ev = Evaluator {
         set,
         input,
         by_kind,
         memo: HashMap::new(),
+        unreadable_doubt,
     };
     let mut sections = Vec::new();
     for sid in SectionId::ALL {

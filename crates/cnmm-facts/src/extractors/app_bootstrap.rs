@@ -80,25 +80,23 @@ impl Extractor for AppBootstrap {
 
     fn extract(&self, input: &FileInput, _ctx: &Ctx, out: &mut Output) {
         let text = input.text;
-        for m in init_call().find_iter(text) {
+        // The first init call whose DSN comes from the configuration.
+        let configured = init_call().find_iter(text).find(|m| {
             let end = (m.end() + DSN_WINDOW).min(text.len());
             let end = (end..=text.len())
                 .find(|&i| text.is_char_boundary(i))
                 .unwrap_or(text.len());
-            if !configured_dsn().is_match(&text[m.start()..end]) {
-                continue;
-            }
-            let line =
-                u32::try_from(text[..m.start()].matches('\n').count() + 1).unwrap_or(u32::MAX);
+            configured_dsn().is_match(&text[m.start()..end])
+        });
+        if let Some(m) = configured {
             let f = Fact::new(
                 "observability.config",
-                Location::at(input.path(), line),
+                Location::at(input.path(), crate::line_of(text, m.start())),
                 "Sentry initialised at application start with its DSN from configuration",
             )
             .attr("kind", "error-collection")
             .attr("tool", "sentry");
             out.facts.push(mark_excluded(f, input));
-            break;
         }
     }
 }

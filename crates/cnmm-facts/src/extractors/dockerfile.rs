@@ -6,7 +6,7 @@
 //! a parser directive may change), comments, and heredoc bodies (`RUN <<EOF`) that are
 //! content, not instructions.
 
-use super::{file_name, mark_excluded, Ctx, Extractor, FileInput, Output};
+use super::{exclude_for, file_name, mark_excluded, Ctx, Extractor, FileInput, Output};
 use cnmm_model::{attr, AttrType as T, Diagnostic, Fact, FactKindSpec, FactSource, Location};
 
 pub struct Dockerfile;
@@ -94,11 +94,8 @@ impl Extractor for Dockerfile {
         }
         let not_shipped = development_image(path);
         for f in facts {
-            let f = match not_shipped {
-                Some(reason) if f.excluded.is_none() => f.excluded(reason),
-                _ => f,
-            };
-            out.facts.push(mark_excluded(f, input));
+            out.facts
+                .push(mark_excluded(exclude_for(f, not_shipped), input));
         }
     }
 }

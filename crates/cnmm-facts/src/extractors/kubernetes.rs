@@ -6,7 +6,9 @@
 //! Whether a file is a manifest is decided by the parsed document, never by text: a
 //! rule file or a README quoting `kind: Deployment` in a block scalar is not a manifest.
 
-use super::{file_name, mark_excluded, yaml_diagnostic, Ctx, Extractor, FileInput, Output};
+use super::{
+    exclude_for, file_name, mark_excluded, yaml_diagnostic, Ctx, Extractor, FileInput, Output,
+};
 use crate::yaml::Node;
 use cnmm_model::{attr, AttrType as T, Fact, FactKindSpec, FactSource, Location};
 
@@ -104,13 +106,10 @@ impl Extractor for Kubernetes {
                 out.diagnostics.push(yaml_diagnostic(path, e));
             }
         }
-        let embedded = in_source_tree(path);
+        let embedded = in_source_tree(path).then_some(EMBEDDED_REASON);
         for f in facts {
-            let f = match embedded {
-                true if f.excluded.is_none() => f.excluded(EMBEDDED_REASON),
-                _ => f,
-            };
-            out.facts.push(mark_excluded(f, input));
+            out.facts
+                .push(mark_excluded(exclude_for(f, embedded), input));
         }
     }
 }

@@ -255,8 +255,14 @@ pub fn yaml_diagnostic(path: &str, err: &crate::yaml::YamlError) -> Diagnostic {
 /// Marks a fact from a file the path policy excludes (tests, examples...) with the
 /// reason, unless the extractor already excluded it for a reason of its own.
 pub fn mark_excluded(fact: Fact, input: &FileInput) -> Fact {
-    match (&fact.excluded, &input.file.excluded) {
-        (None, Some(reason)) => fact.excluded(reason.clone()),
+    exclude_for(fact, input.file.excluded.as_deref())
+}
+
+/// Excludes a fact for `reason`, if there is one, unless it is already excluded for a
+/// reason of its own.
+pub fn exclude_for(fact: Fact, reason: Option<&str>) -> Fact {
+    match (&fact.excluded, reason) {
+        (None, Some(reason)) => fact.excluded(reason),
         _ => fact,
     }
 }

@@ -10,6 +10,7 @@ use crate::extractors::{
 };
 use crate::yaml::{self, Node};
 use cnmm_model::Diagnostic;
+use std::collections::BTreeSet;
 
 pub struct AzurePipelines;
 
@@ -60,36 +61,38 @@ fn conventional(path: &str) -> bool {
 }
 
 /// Top-level keys only Azure Pipelines files combine: a trigger, or work on a pool.
+/// Read in one pass over the lines.
 fn looks_like_pipeline(text: &str) -> bool {
-    let top = |k: &str| {
-        text.lines().any(|l| {
-            l.strip_prefix(k)
-                .is_some_and(|r| r.trim_start().starts_with(':'))
-        })
-    };
-    let work = top("stages") || top("jobs") || top("steps");
     // Azure lists its stages, jobs and steps as `- stage:`, `- job:`, `- task:`...;
     // a GitLab file's `stages:` lists names and its jobs are keys.
-    let azure_items = text.lines().any(|l| {
+    const AZURE_ITEMS: &[&str] = &[
+        "- stage:",
+        "- job:",
+        "- deployment:",
+        "- task:",
+        "- template:",
+        "- script:",
+        "- bash:",
+        "- pwsh:",
+    ];
+    let mut top: BTreeSet<&str> = BTreeSet::new();
+    let mut azure_items = false;
+    for l in text.lines() {
+        if let Some((key, _)) = l.split_once(':') {
+            if !key.is_empty() && !key.starts_with([' ', '\t', '-', '#']) {
+                top.insert(key.trim_end());
+            }
+        }
         let t = l.trim_start();
-        [
-            "- stage:",
-            "- job:",
-            "- deployment:",
-            "- task:",
-            "- template:",
-            "- script:",
-            "- bash:",
-            "- pwsh:",
-        ]
-        .iter()
-        .any(|k| t.starts_with(k))
-    });
-    top("trigger")
-        || top("pr")
-        || top("schedules")
-        || top("extends")
-        || (work && azure_items && (top("pool") || top("variables")))
+        azure_items |= AZURE_ITEMS.iter().any(|k| t.starts_with(k));
+    }
+    let has = |k: &str| top.contains(k);
+    let work = has("stages") || has("jobs") || has("steps");
+    has("trigger")
+        || has("pr")
+        || has("schedules")
+        || has("extends")
+        || (work && azure_items && (has("pool") || has("variables")))
 }
 
 impl Extractor for AzurePipelines {
@@ -299,14 +302,15 @@ impl Reader<'_, '_> {
     /// be read.
     fn template_ref(&mut self, from: &str, reference: &str, line: u32) -> Option<String> {
         // `x.yml@self` is this repository's own file.
-        let local_ref = reference.strip_suffix("@self");
-        let reference = local_ref.unwrap_or(reference);
+        let reference = reference.strip_suffix("@self").unwrap_or(reference);
         let remote = reference.contains('@');
+        // A template of another repository (`x.yml@templates`) cannot be read.
         self.shared.push(SharedRef {
             kind: "template",
             reference: reference.to_string(),
             line,
             local: !remote,
+            unreadable: remote,
         });
         if remote || reference.contains("${{") {
             return None;

@@ -92,6 +92,7 @@ fn config(path: &str, doc: &Node, ctx: &Ctx, out: &mut Output) -> Pipeline {
                     reference: r.to_string(),
                     line: key.line,
                     local: false,
+                    unreadable: false,
                 });
             }
             None => shared.push(SharedRef {
@@ -99,6 +100,7 @@ fn config(path: &str, doc: &Node, ctx: &Ctx, out: &mut Output) -> Pipeline {
                 reference: format!("inline:{alias}"),
                 line: key.line,
                 local: true,
+                unreadable: false,
             }),
         }
     }
@@ -263,17 +265,22 @@ fn config(path: &str, doc: &Node, ctx: &Ctx, out: &mut Output) -> Pipeline {
     }
 }
 
+/// The expression of a CircleCI pipeline value, `<< pipeline.parameters.x >>` →
+/// `pipeline.parameters.x`.
+fn pipeline_value(s: &str) -> Option<&str> {
+    s.trim()
+        .strip_prefix("<<")
+        .and_then(|r| r.strip_suffix(">>"))
+        .map(str::trim)
+}
+
 /// The value of a workflow `when:` logic statement with the pipeline parameters at their
 /// declared defaults; `None` when it depends on something else (the branch, the
 /// trigger source).
 fn condition(n: &Node, params: &Node) -> Option<bool> {
     fn value(n: &Node, params: &Node) -> Option<String> {
         let s = n.as_str()?.trim();
-        match s
-            .strip_prefix("<<")
-            .and_then(|r| r.strip_suffix(">>"))
-            .map(str::trim)
-        {
+        match pipeline_value(s) {
             // On an ordinary push: a webhook, no schedule.
             Some("pipeline.trigger_source") => Some("webhook".into()),
             Some("pipeline.schedule.name") | Some("pipeline.schedule.id") => Some(String::new()),
@@ -403,11 +410,7 @@ impl<'a> Params<'a> {
     /// The steps a `steps: << parameters.NAME >>` step stands for: the value given, else
     /// the declared default.
     fn steps(&self, reference: &str) -> &'a [Node] {
-        let Some(name) = reference
-            .trim()
-            .strip_prefix("<<")
-            .and_then(|r| r.strip_suffix(">>"))
-            .and_then(|r| r.trim().strip_prefix("parameters."))
+        let Some(name) = pipeline_value(reference).and_then(|r| r.strip_prefix("parameters."))
         else {
             return &[];
         };

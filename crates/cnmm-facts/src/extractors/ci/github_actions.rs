@@ -61,6 +61,16 @@ impl Extractor for GithubActions {
         };
         if let Some(mut p) = pipeline {
             p.excluded = input.file.excluded.clone();
+            // Another repository's reusable workflow the catalog does not know by name
+            // cannot be read: what it runs is not seen.
+            for s in &mut p.shared {
+                if s.kind == "reusable-workflow-call" && !s.local {
+                    s.unreadable = ctx
+                        .tools
+                        .match_uses(&s.reference, &std::collections::BTreeMap::new())
+                        .is_empty();
+                }
+            }
             if let Some(owner) = ctx.repo_owner.as_deref() {
                 p.shared.extend(organisation_actions(&p, owner));
             }

@@ -7,7 +7,6 @@
 
 use super::{Job, Pipeline, Step, Triggers, DEFAULT_BRANCH};
 use crate::extractors::{Ctx, Extractor, FileInput, Output};
-use crate::tools::ToolMatch;
 
 pub struct GithubApps;
 
@@ -33,12 +32,9 @@ impl Extractor for GithubApps {
         let Some(m) = ctx.tools.use_of(RELEASE_PLEASE_TOOL, &matched) else {
             return;
         };
-        let m = ToolMatch {
-            judgement: Some(format!(
-                "the release-please App runs outside the repository; {path} says it is installed"
-            )),
-            ..m
-        };
+        let m = m.judged(format!(
+            "the release-please App runs outside the repository; {path} says it is installed"
+        ));
         let triggers = Triggers {
             push: true,
             push_branches: vec![DEFAULT_BRANCH.to_string()],

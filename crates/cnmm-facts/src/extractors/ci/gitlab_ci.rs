@@ -90,11 +90,19 @@ impl Extractor for GitlabCi {
     }
 }
 
-/// Marks a component known only by its name (catalog `component_name`).
-const NAMED_COMPONENT_PREFIX: &str = "named-component:";
+/// A template or component whose jobs the catalog knows, included by a file.
+struct TemplateJobs {
+    /// The template path, or the component's catalog key (`component:components/sast/sast`).
+    key: String,
+    /// A component known only by its name (catalog `component_name`), not its path.
+    by_name: bool,
+    /// The including file and the line of the include.
+    from: String,
+    line: u32,
+}
 
 /// `${CI_SERVER_FQDN}/components/sast/sast@3.4.0` → `component:components/sast/sast`.
-pub(super) fn component_key(reference: &str) -> String {
+fn component_key(reference: &str) -> String {
     let no_version = reference.split('@').next().unwrap_or(reference).trim();
     let path = no_version.split_once('/').map_or(no_version, |(_, p)| p);
     format!("component:{}", path.trim_matches('/').to_ascii_lowercase())
@@ -139,8 +147,8 @@ struct Loader<'a, 'c> {
     /// Included files first, the including file after them (it overrides).
     sources: Vec<Source>,
     shared: Vec<SharedRef>,
-    /// Jobs brought by catalog-known templates: (template, path, line).
-    template_jobs: Vec<(String, String, u32)>,
+    /// Jobs brought by catalog-known templates and components.
+    template_jobs: Vec<TemplateJobs>,
     loaded: usize,
 }
 
@@ -192,6 +200,7 @@ impl Loader<'_, '_> {
                     reference: format!("local:{value}"),
                     line,
                     local: true,
+                    unreadable: false,
                 });
                 self.include_local(from, &value, line, stack, out);
             }
@@ -212,42 +221,48 @@ impl Loader<'_, '_> {
                         reference: format!("project:{value}/{}{at}", f.trim_start_matches('/')),
                         line,
                         local: false,
+                        unreadable: true,
                     });
                 }
             }
             "template" => {
+                let known = !self.ctx.tools.match_template(&value).is_empty();
                 self.shared.push(SharedRef {
                     kind: "include",
                     reference: format!("template:{value}"),
                     line,
                     local: false,
+                    unreadable: !known,
                 });
-                if !self.ctx.tools.match_template(&value).is_empty() {
-                    self.template_jobs
-                        .push((value.clone(), from.to_string(), line));
+                if known {
+                    self.template_jobs.push(TemplateJobs {
+                        key: value.clone(),
+                        by_name: false,
+                        from: from.to_string(),
+                        line,
+                    });
                 }
             }
             "component" => {
+                // Known by the catalog like a template: by its path without host and
+                // version; else, like a shared action, by a name that says it releases.
+                let key = component_key(&value);
+                let by_path = !self.ctx.tools.match_template(&key).is_empty();
+                let by_name = !by_path && !self.ctx.tools.match_component_name(&key).is_empty();
                 self.shared.push(SharedRef {
                     kind: "include",
                     reference: format!("component:{value}"),
                     line,
                     local: false,
+                    unreadable: !by_path && !by_name,
                 });
-                // Known by the catalog like a template: by its path without host and
-                // version; else, like a shared action, by a name that says it releases.
-                let key = component_key(&value);
-                if !self.ctx.tools.match_template(&key).is_empty() {
-                    self.template_jobs.push((key, from.to_string(), line));
-                } else {
-                    let name = key.trim_start_matches("component:");
-                    if !self.ctx.tools.match_component_name(name).is_empty() {
-                        self.template_jobs.push((
-                            format!("{NAMED_COMPONENT_PREFIX}{name}"),
-                            from.to_string(),
-                            line,
-                        ));
-                    }
+                if by_path || by_name {
+                    self.template_jobs.push(TemplateJobs {
+                        key,
+                        by_name,
+                        from: from.to_string(),
+                        line,
+                    });
                 }
             }
             other => self.shared.push(SharedRef {
@@ -255,6 +270,7 @@ impl Loader<'_, '_> {
                 reference: format!("{other}:{value}"),
                 line,
                 local: false,
+                unreadable: true,
             }),
         }
     }
@@ -483,6 +499,7 @@ fn build_pipeline(path: &str, loader: Loader, out: &mut Output) -> Pipeline {
                                 reference: format!("local:{l}"),
                                 line: inc.line,
                                 local: true,
+                                unreadable: false,
                             });
                         }
                     }
@@ -495,19 +512,25 @@ fn build_pipeline(path: &str, loader: Loader, out: &mut Output) -> Pipeline {
     // Catalog-known templates and components run their scanners as jobs of the
     // including pipeline. A job of the including pipeline named like one of theirs
     // overrides it (GitLab merges the two), so the tool runs in that job, on its rules.
-    for (template, tpath, line) in template_jobs {
-        let named = template.strip_prefix(NAMED_COMPONENT_PREFIX);
-        let mut tools = match named {
-            Some(name) => ctx
-                .tools
+    for TemplateJobs {
+        key: template,
+        by_name,
+        from: tpath,
+        line,
+    } in template_jobs
+    {
+        let mut tools = if by_name {
+            let name = template.trim_start_matches("component:");
+            ctx.tools
                 .match_component_name(name)
                 .into_iter()
                 .map(|m| ToolMatch {
                     matched: format!("component `{name}`, known by its name"),
                     ..m
                 })
-                .collect(),
-            None => ctx.tools.match_template(&template),
+                .collect()
+        } else {
+            ctx.tools.match_template(&template)
         };
         let mut overridden = false;
         for job in jobs.iter_mut() {
@@ -544,7 +567,7 @@ fn build_pipeline(path: &str, loader: Loader, out: &mut Output) -> Pipeline {
             .to_ascii_lowercase();
         // A release component of which only the name is known runs on tags, as release
         // jobs conventionally do; its rules cannot be read offline.
-        let release_on_tags = named.is_some().then(|| Triggers {
+        let release_on_tags = by_name.then(|| Triggers {
             tag: true,
             ..Default::default()
         });

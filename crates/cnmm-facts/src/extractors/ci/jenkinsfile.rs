@@ -86,7 +86,8 @@ impl Extractor for Jenkinsfile {
         }
         let mut p = build(path, input.text, &items, ctx.tools);
         p.excluded = input.file.excluded.clone();
-        if incrementals_enabled(ctx) {
+        // Read `.mvn/extensions.xml` only for a pipeline that builds a plugin.
+        if p.jobs.iter().flat_map(|j| &j.steps).any(builds_plugin) && incrementals_enabled(ctx) {
             add_incrementals(&mut p);
         }
         out.pipelines.push(p);
@@ -106,6 +107,13 @@ fn incrementals_enabled(ctx: &Ctx) -> bool {
         .is_some_and(|t| t.contains(INCREMENTALS_EXTENSION))
 }
 
+/// A `buildPlugin()` (or Gradle) step of the Jenkins project's pipeline library.
+fn builds_plugin(s: &Step) -> bool {
+    s.uses
+        .as_deref()
+        .is_some_and(|u| u == "jenkins/buildPlugin" || u == "jenkins/buildPluginWithGradle")
+}
+
 /// Each `buildPlugin()` step also publishes an incremental build, as the library does
 /// for repositories that opt in.
 fn add_incrementals(p: &mut Pipeline) {
@@ -113,11 +121,7 @@ fn add_incrementals(p: &mut Pipeline) {
         let builds: Vec<u32> = job
             .steps
             .iter()
-            .filter(|s| {
-                s.uses.as_deref().is_some_and(|u| {
-                    u == "jenkins/buildPlugin" || u == "jenkins/buildPluginWithGradle"
-                })
-            })
+            .filter(|s| builds_plugin(s))
             .map(|s| s.line)
             .collect();
         for line in builds {
@@ -452,6 +456,7 @@ fn build(path: &str, text: &str, items: &[Item], tools: &ToolMatcher) -> Pipelin
                     reference: lib.as_str().to_string(),
                     line,
                     local: false,
+                    unreadable: false,
                 });
             }
         }
@@ -464,6 +469,7 @@ fn build(path: &str, text: &str, items: &[Item], tools: &ToolMatcher) -> Pipelin
                     reference: lib.to_string(),
                     line: it.line,
                     local: false,
+                    unreadable: false,
                 });
             }
         }

@@ -435,6 +435,13 @@ fn test_deploy_reason(job: &Job, steps: &[(Step, Vec<ToolMatch>)]) -> Option<&'s
     )
 }
 
+/// Whether a job waits for a person before it starts, on every path. A gate inside its
+/// steps (a Jenkins `input` after the tests) leaves what comes before it automatic; a
+/// job-level gate holds the whole job, unless some of its paths run without it.
+fn manual_only(j: &Job) -> bool {
+    j.manual_gate.is_some() && !j.manual_on_some_paths
+}
+
 /// A job's token permissions: its own, else its pipeline's.
 fn effective_permissions<'p>(j: &'p Job, p: &'p Pipeline) -> &'p Permissions {
     match &j.permissions {
@@ -581,6 +588,10 @@ pub struct SharedRef {
     pub line: u32,
     /// The component lives in this repository.
     pub local: bool,
+    /// It cannot be read offline and the catalog does not know what it runs (a project
+    /// or remote include, an unknown component or template, another repository's
+    /// reusable workflow): decided by the extractor that reads the reference.
+    pub unreadable: bool,
 }
 
 impl SharedRef {
@@ -595,7 +606,13 @@ impl SharedRef {
             reference,
             line,
             local,
+            unreadable: false,
         }
+    }
+
+    /// The same reference, marked out of reach offline when `unreadable` holds.
+    pub fn unreadable_if(self, unreadable: bool) -> Self {
+        SharedRef { unreadable, ..self }
     }
 }
 
@@ -729,35 +746,6 @@ pub static FACT_KINDS: &[FactKindSpec] = &[
     },
 ];
 
-/// Whether a shared component a pipeline uses is out of reach offline and unknown to
-/// the catalog, so that what it runs is not seen.
-fn unreadable(s: &SharedRef, ctx: &Ctx) -> bool {
-    if s.local {
-        return false;
-    }
-    match s.kind {
-        "include" => {
-            let r = s.reference.as_str();
-            if let Some(t) = r.strip_prefix("template:") {
-                ctx.tools.match_template(t).is_empty()
-            } else if r.starts_with("component:") {
-                let key = gitlab_ci::component_key(r.trim_start_matches("component:"));
-                ctx.tools.match_template(&key).is_empty()
-                    && ctx.tools.match_component_name(&key).is_empty()
-            } else {
-                r.starts_with("project:") || r.starts_with("remote:")
-            }
-        }
-        "reusable-workflow-call" => ctx
-            .tools
-            .match_uses(&s.reference, &BTreeMap::new())
-            .is_empty(),
-        // An Azure Pipelines template of another repository (`x.yml@templates`).
-        "template" => true,
-        _ => false,
-    }
-}
-
 macro_rules! job_attr_list {
     ($($extra:expr),* $(,)?) => {
         &[
@@ -804,9 +792,12 @@ static TOOL_USE_ATTRS: &[cnmm_model::AttrSpec] = job_attr_list!(
     ),
 );
 
-fn set_trigger_attrs(f: &mut Fact, t: &Triggers, ctx: &Ctx) {
+/// The trigger attributes of a job or tool-use fact. A job that waits for a person on
+/// every path (`manual_only`) does not run automatically, although its pipeline's event
+/// still starts it (`on_push`, `on_tag` stay).
+fn set_trigger_attrs(f: &mut Fact, t: &Triggers, manual_only: bool, ctx: &Ctx) {
     f.set("triggers", t.names());
-    f.set("automatic", t.automatic());
+    f.set("automatic", t.automatic() && !manual_only);
     f.set("on_push", t.push);
     let on_default = match ctx.default_branch.as_deref() {
         Some(b) => t.default_branch_among(&[b]),
@@ -936,7 +927,7 @@ pub fn emit(
                 f
             };
             facts.push(stamp(f));
-            if unreadable(s, ctx) {
+            if s.unreadable {
                 let u = Fact::new(
                     "ci.unreadable",
                     Location::at(&p.path, s.line),
@@ -994,12 +985,9 @@ pub fn emit(
                 if !delivers {
                     let matched = format!("deployment job of environment `{env}`");
                     if let Some(m) = ctx.tools.use_of(ENVIRONMENT_DEPLOY_TOOL, &matched) {
-                        let m = ToolMatch {
-                            judgement: Some(format!(
-                                "a deploy only because the job names environment `{env}`; its commands are not ones cnmm knows"
-                            )),
-                            ..m
-                        };
+                        let m = m.judged(format!(
+                            "a deploy only because the job names environment `{env}`; its commands are not ones cnmm knows"
+                        ));
                         steps.push((
                             Step {
                                 line: j.line,
@@ -1140,12 +1128,7 @@ pub fn emit(
                     ),
                 );
                 f.attrs.clone_from(&job_attrs);
-                set_trigger_attrs(&mut f, &step_triggers, ctx);
-                // A job that waits for a person does not run automatically (its
-                // pipeline's event still started it: on_push, on_tag stay).
-                if f.get_bool("manual_only") {
-                    f.set("automatic", false);
-                }
+                set_trigger_attrs(&mut f, &step_triggers, manual_only(r.job), ctx);
 
                 f.set("tool", m.tool.as_str());
                 f.set("name", m.name.as_str());
@@ -1176,7 +1159,7 @@ fn fill_job_attrs(f: &mut Fact, r: &Resolved, ctx: &Ctx) {
     f.set("provider", r.pipeline.provider);
     f.set("pipeline", r.pipeline.path.as_str());
     f.set("job", j.id.as_str());
-    set_trigger_attrs(f, &r.triggers, ctx);
+    set_trigger_attrs(f, &r.triggers, manual_only(j), ctx);
     if let Some(e) = &j.environment {
         f.set("environment", e.as_str());
     }
@@ -1184,13 +1167,7 @@ fn fill_job_attrs(f: &mut Fact, r: &Resolved, ctx: &Ctx) {
         "manual_gate",
         j.manual_gate.is_some() || r.steps.iter().any(|(s, _)| s.manual_gate),
     );
-    // A gate inside the job's steps (a Jenkins `input` after the tests) leaves what
-    // comes before it automatic; a job-level gate holds the whole job.
-    let manual_only = j.manual_gate.is_some() && !j.manual_on_some_paths;
-    f.set("manual_only", manual_only);
-    if manual_only {
-        f.set("automatic", false);
-    }
+    f.set("manual_only", manual_only(j));
     f.set("gated_path", r.gated_path);
     f.set("after_tests", r.after_tests);
     let perms = effective_permissions(j, r.pipeline);
@@ -1272,12 +1249,9 @@ fn expand_steps(
             if matches!(perms, Permissions::Scoped(w) if w.iter().any(|s| s == "security-events")) {
                 let matched = format!("`{target}` with `security-events: write`");
                 if let Some(m) = ctx.tools.use_of(SARIF_UPLOAD_TOOL, &matched) {
-                    ms.push(ToolMatch {
-                        judgement: Some(format!(
-                            "`{target}` cannot be read offline; its `security-events: write` grant is taken to upload code-scanning results"
-                        )),
-                        ..m
-                    });
+                    ms.push(m.judged(format!(
+                        "`{target}` cannot be read offline; its `security-events: write` grant is taken to upload code-scanning results"
+                    )));
                 }
             }
             if !ms.is_empty() {

@@ -52,7 +52,9 @@ impl Extractor for Tekton {
             match kind {
                 "PipelineRun" => {
                     if let Some(r) = spec.path(&["pipelineRef", "name"]).and_then(Node::as_str) {
-                        shared.push(SharedRef::new("template", r, spec.line));
+                        let t = SharedRef::new("template", r, spec.line);
+                        let remote = !t.local;
+                        shared.push(t.unreadable_if(remote));
                     }
                     let ps = spec.get("pipelineSpec").unwrap_or(Node::empty());
                     tasks(&name, ps, &triggers, &mut jobs, &mut shared);
@@ -206,6 +208,7 @@ fn tasks(
                         reference: reference.clone(),
                         line: r.line,
                         local,
+                        unreadable: !local,
                     });
                     j.steps.push(Step {
                         line: r.line,
