@@ -1,6 +1,7 @@
 //! Facts from a repository: the inventory walk, one extractor per format, the git
 //! history, all turned into located [`Fact`]s. Extractors know formats, not maturity.
 
+pub mod cache;
 pub mod extractors;
 pub mod history;
 pub mod imported;
@@ -54,6 +55,8 @@ pub struct ScanOptions {
     pub max_file_size: u64,
     /// Forge API answers imported with `--evidence` (see [`imported`]).
     pub evidence_files: Vec<PathBuf>,
+    /// Shared with scans of other commits of the same repository (see [`cache`]).
+    pub cache: Option<std::sync::Arc<cache::ScanCache>>,
 }
 
 impl ScanOptions {
@@ -66,6 +69,7 @@ impl ScanOptions {
             file_patterns: Vec::new(),
             max_file_size: inventory::DEFAULT_MAX_FILE_SIZE,
             evidence_files: Vec::new(),
+            cache: None,
         }
     }
 }
@@ -223,6 +227,7 @@ pub fn extract_files(
         ..Default::default()
     };
     let reader = InMemory(texts);
+    let followed = Default::default();
     let ctx = Ctx {
         catalog,
         tools: matcher,
@@ -230,7 +235,8 @@ pub fn extract_files(
         reader: &reader,
         default_branch: None,
         repo_owner: None,
-        followed: Default::default(),
+        followed: &followed,
+        consulted: None,
     };
     let mut out = Output::default();
     for (file, text) in inv.files.iter().zip(reader.0.values()) {
@@ -283,7 +289,13 @@ pub fn scan(opts: &ScanOptions, catalog: &Catalog) -> Result<ScanResult, String>
         .map_err(|e| e.to_string())?;
 
     let (mut history_out, files_out) = std::thread::scope(|scope| {
-        let hist = scope.spawn(|| history::read(root, &opts.history));
+        let hist = scope.spawn(|| {
+            let mut hopts = opts.history.clone();
+            if let Some(c) = &opts.cache {
+                hopts.cache = Some(c.history.clone());
+            }
+            history::read(root, &hopts)
+        });
         let files = pool.install(|| scan_files(opts, catalog, &policy, &patterns, tree));
         let hist = hist.join().unwrap_or_else(|_| history::HistoryOutcome {
             summary: HistorySummary {
@@ -431,6 +443,7 @@ fn scan_files(
         max: opts.max_file_size,
         root: &opts.root,
     };
+    let followed = Default::default();
     let ctx = Ctx {
         catalog,
         tools: &matcher,
@@ -438,89 +451,27 @@ fn scan_files(
         reader: &reader,
         default_branch: history::default_branch(&opts.root),
         repo_owner: history::origin_owner(&opts.root).or_else(|| declared_owner(&inv, &reader)),
-        followed: Default::default(),
+        followed: &followed,
+        consulted: None,
     };
     let candidates = select_candidates(&inv, &registry, patterns);
+    let context = cache::context_key(ctx.default_branch.as_deref(), ctx.repo_owner.as_deref());
 
-    let outputs: Vec<(Output, u64)> = candidates
+    let outputs: Vec<(std::sync::Arc<Output>, u64)> = candidates
         .par_iter()
         .map(|(file, extractors, pats)| {
-            let mut out = Output::default();
-            if matches!(file.locator, Locator::Path(_)) {
-                out.diagnostics.push(Diagnostic::info(
-                    &file.path,
-                    None,
-                    "the file name is not valid UTF-8; it is shown with replacement characters",
-                ));
-            }
-            let bytes = match read_file(&opts.root, file, opts.max_file_size) {
-                Ok(b) => b,
-                Err(e) => {
-                    out.diagnostics.push(Diagnostic::warning(
-                        &file.path,
-                        None,
-                        format!("skipped: {e}"),
-                    ));
-                    return (out, 0);
-                }
+            let Some(cache) = &opts.cache else {
+                let (out, n) = extract_candidate(file, extractors, pats, &ctx, opts);
+                return (std::sync::Arc::new(out), n);
             };
-            let n = bytes.len() as u64;
-            if looks_binary(&bytes) {
-                out.diagnostics.push(Diagnostic::warning(
-                    &file.path,
-                    None,
-                    "skipped: binary content in a file named like a text format",
-                ));
-                return (out, n);
+            if let Some(hit) = cache.lookup(file, context, &inv) {
+                return hit;
             }
-            let text = match std::str::from_utf8(&bytes) {
-                Ok(t) => std::borrow::Cow::Borrowed(t),
-                Err(e) => {
-                    out.diagnostics.push(Diagnostic::warning(
-                        &file.path,
-                        None,
-                        format!(
-                            "invalid UTF-8 at byte {}; read with replacement characters",
-                            e.valid_up_to()
-                        ),
-                    ));
-                    String::from_utf8_lossy(&bytes)
-                }
-            };
-            let input = FileInput::new(file, &text);
-            for e in extractors {
-                e.extract(&input, &ctx, &mut out);
-            }
-            for p in pats {
-                let line = match &p.content {
-                    None => Some(1),
-                    Some(re) => re
-                        .regex()
-                        .and_then(|re| re.find(&text))
-                        .map(|m| line_of(&text, m.start())),
-                };
-                if let Some(line) = line {
-                    let mut f = Fact::new(
-                        "file.match",
-                        Location::at(&file.path, line),
-                        match &p.content {
-                            None => format!("file {}", file.path),
-                            Some(_) => format!(
-                                "`{}`",
-                                cnmm_model::text::truncate(
-                                    text.lines().nth(line as usize - 1).unwrap_or("").trim(),
-                                    100
-                                )
-                            ),
-                        },
-                    )
-                    .attr("pattern", p.key.as_str());
-                    if let Some(r) = &file.excluded {
-                        f = f.excluded(r.clone());
-                    }
-                    out.facts.push(f);
-                }
-            }
+            let consulted = cache::Consulted::default();
+            let (out, n) =
+                extract_candidate(file, extractors, pats, &ctx.recording(&consulted), opts);
+            let out = std::sync::Arc::new(out);
+            cache.store(file, context, consulted, out.clone(), n);
             (out, n)
         })
         .collect();
@@ -539,6 +490,8 @@ fn scan_files(
     let mut pipelines = Vec::new();
     let mut bytes_read = 0;
     for (o, n) in outputs {
+        // Unshared unless a cache holds it too.
+        let o = std::sync::Arc::try_unwrap(o).unwrap_or_else(|shared| (*shared).clone());
         facts.extend(o.facts);
         diagnostics.extend(o.diagnostics);
         pipelines.extend(o.pipelines);
@@ -553,6 +506,93 @@ fn scan_files(
         pruned_dirs: inv.pruned.len(),
     };
     (facts, diagnostics, stats)
+}
+
+/// Reads one candidate file and runs its extractors and the rules' file queries on it.
+fn extract_candidate(
+    file: &InvFile,
+    extractors: &[&dyn Extractor],
+    pats: &[&CompiledPattern],
+    ctx: &Ctx,
+    opts: &ScanOptions,
+) -> (Output, u64) {
+    let mut out = Output::default();
+    if matches!(file.locator, Locator::Path(_)) {
+        out.diagnostics.push(Diagnostic::info(
+            &file.path,
+            None,
+            "the file name is not valid UTF-8; it is shown with replacement characters",
+        ));
+    }
+    let bytes = match read_file(&opts.root, file, opts.max_file_size) {
+        Ok(b) => b,
+        Err(e) => {
+            out.diagnostics.push(Diagnostic::warning(
+                &file.path,
+                None,
+                format!("skipped: {e}"),
+            ));
+            return (out, 0);
+        }
+    };
+    let n = bytes.len() as u64;
+    if looks_binary(&bytes) {
+        out.diagnostics.push(Diagnostic::warning(
+            &file.path,
+            None,
+            "skipped: binary content in a file named like a text format",
+        ));
+        return (out, n);
+    }
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(t) => std::borrow::Cow::Borrowed(t),
+        Err(e) => {
+            out.diagnostics.push(Diagnostic::warning(
+                &file.path,
+                None,
+                format!(
+                    "invalid UTF-8 at byte {}; read with replacement characters",
+                    e.valid_up_to()
+                ),
+            ));
+            String::from_utf8_lossy(&bytes)
+        }
+    };
+    let input = FileInput::new(file, &text);
+    for e in extractors {
+        e.extract(&input, &ctx, &mut out);
+    }
+    for p in pats {
+        let line = match &p.content {
+            None => Some(1),
+            Some(re) => re
+                .regex()
+                .and_then(|re| re.find(&text))
+                .map(|m| line_of(&text, m.start())),
+        };
+        if let Some(line) = line {
+            let mut f = Fact::new(
+                "file.match",
+                Location::at(&file.path, line),
+                match &p.content {
+                    None => format!("file {}", file.path),
+                    Some(_) => format!(
+                        "`{}`",
+                        cnmm_model::text::truncate(
+                            text.lines().nth(line as usize - 1).unwrap_or("").trim(),
+                            100
+                        )
+                    ),
+                },
+            )
+            .attr("pattern", p.key.as_str());
+            if let Some(r) = &file.excluded {
+                f = f.excluded(r.clone());
+            }
+            out.facts.push(f);
+        }
+    }
+    (out, n)
 }
 
 /// 1-based line of a byte offset.

@@ -53,102 +53,139 @@ impl Default for Settings {
 
 /// Scans `root` and returns the assessment and the configuration used.
 pub fn assess(root: &Path, s: &Settings) -> Result<(Assessment, config::Config), UserError> {
-    if !root.exists() {
-        return Err(UserError(format!(
-            "{} does not exist; pass the path of a repository checkout",
-            root.display()
-        )));
-    }
-    if !root.is_dir() {
-        return Err(UserError(format!(
-            "{} is not a directory; pass the root directory of a repository",
-            root.display()
-        )));
-    }
-    let loaded = config::load(root, s.config.as_deref())?;
-    let cfg = loaded.config;
-    let mut dirs = s.rule_dirs.clone();
-    if let Some(cfg_path) = &loaded.path {
-        let base = cfg_path.parent().unwrap_or(root);
-        for r in &cfg.rules {
-            let dir = base.join(r);
-            if s.config.is_none() {
-                config::inside_repository(
-                    root,
-                    &dir,
-                    &format!("{}: rules directory `{r}`", config::DEFAULT_NAME),
-                )?;
-            }
-            dirs.push(dir);
-        }
-    }
-    let (rules, kinds) = load_rules(&dirs)?;
-    for w in &cfg.waivers {
-        if rules.rule(&w.criterion).is_none() {
+    let prepared = Prepared::new(root, s)?;
+    let assessment = prepared.assess(s.rev.as_deref(), None)?;
+    Ok((assessment, prepared.config))
+}
+
+/// A scan with its configuration and rules loaded and checked, ready to assess the
+/// repository at one or more commits with the same policy (`cnmm timeline` assesses
+/// many; each assessment is what `scan --rev` of that commit gives).
+pub struct Prepared {
+    pub root: PathBuf,
+    pub config: config::Config,
+    rules: RuleSet,
+    kinds: Vec<FactKindSpec>,
+    waivers: Vec<Waiver>,
+    options: ScanOptions,
+}
+
+impl Prepared {
+    pub fn new(root: &Path, s: &Settings) -> Result<Prepared, UserError> {
+        if !root.exists() {
             return Err(UserError(format!(
-                "{}: waiver names unknown criterion `{}`; `cnmm rules list` shows the ids",
-                config::DEFAULT_NAME,
-                w.criterion
+                "{} does not exist; pass the path of a repository checkout",
+                root.display()
             )));
         }
-    }
-    let mut opts = ScanOptions::new(root);
-    if let Some(j) = s.threads {
-        if j == 0 {
-            return Err(UserError("--jobs must be at least 1".into()));
+        if !root.is_dir() {
+            return Err(UserError(format!(
+                "{} is not a directory; pass the root directory of a repository",
+                root.display()
+            )));
         }
-        opts.threads = j;
-    }
-    opts.history.enabled = s.history;
-    if s.history_window == 0 {
-        return Err(UserError("--history-window must be at least 1 day".into()));
-    }
-    opts.history.window_days = s.history_window;
-    opts.user_excludes = cfg.exclude.clone();
-    opts.evidence_files = s.evidence_files.clone();
-    opts.history.rev = s.rev.clone();
-    opts.file_patterns = rules
-        .file_queries
-        .iter()
-        .map(|q| FilePattern {
-            key: q.key.clone(),
-            globs: q.globs.clone(),
-            content: q.content.clone(),
+        let loaded = config::load(root, s.config.as_deref())?;
+        let cfg = loaded.config;
+        let mut dirs = s.rule_dirs.clone();
+        if let Some(cfg_path) = &loaded.path {
+            let base = cfg_path.parent().unwrap_or(root);
+            for r in &cfg.rules {
+                let dir = base.join(r);
+                if s.config.is_none() {
+                    config::inside_repository(
+                        root,
+                        &dir,
+                        &format!("{}: rules directory `{r}`", config::DEFAULT_NAME),
+                    )?;
+                }
+                dirs.push(dir);
+            }
+        }
+        let (rules, kinds) = load_rules(&dirs)?;
+        for w in &cfg.waivers {
+            if rules.rule(&w.criterion).is_none() {
+                return Err(UserError(format!(
+                    "{}: waiver names unknown criterion `{}`; `cnmm rules list` shows the ids",
+                    config::DEFAULT_NAME,
+                    w.criterion
+                )));
+            }
+        }
+        let mut opts = ScanOptions::new(root);
+        if let Some(j) = s.threads {
+            if j == 0 {
+                return Err(UserError("--jobs must be at least 1".into()));
+            }
+            opts.threads = j;
+        }
+        opts.history.enabled = s.history;
+        if s.history_window == 0 {
+            return Err(UserError("--history-window must be at least 1 day".into()));
+        }
+        opts.history.window_days = s.history_window;
+        opts.user_excludes = cfg.exclude.clone();
+        opts.evidence_files = s.evidence_files.clone();
+        opts.file_patterns = rules
+            .file_queries
+            .iter()
+            .map(|q| FilePattern {
+                key: q.key.clone(),
+                globs: q.globs.clone(),
+                content: q.content.clone(),
+            })
+            .collect();
+        let today = config::today();
+        let waivers: Vec<Waiver> = cfg
+            .waivers
+            .iter()
+            .map(|w| Waiver {
+                criterion: w.criterion.clone(),
+                reason: w.reason.clone(),
+                expires: w.expires.clone(),
+                expired: w.expired(&today),
+            })
+            .collect();
+        Ok(Prepared {
+            root: root.to_path_buf(),
+            config: cfg,
+            rules,
+            kinds,
+            waivers,
+            options: opts,
         })
-        .collect();
-    let result = cnmm_facts::scan(&opts, &rules.catalog).map_err(UserError)?;
-    let today = config::today();
-    let waivers: Vec<Waiver> = cfg
-        .waivers
-        .iter()
-        .map(|w| Waiver {
-            criterion: w.criterion.clone(),
-            reason: w.reason.clone(),
-            expires: w.expires.clone(),
-            expired: w.expired(&today),
-        })
-        .collect();
-    let input = cnmm_rules::Input {
-        facts: &result.facts,
-        kinds: &kinds,
-        unavailable: &result.unavailable,
-        waivers: &waivers,
-    };
-    let (sections, summary) = cnmm_rules::evaluate(&rules, &input);
-    let mut diagnostics = result.diagnostics;
-    for w in waivers.iter().filter(|w| w.expired) {
-        diagnostics.push(cnmm_model::Diagnostic::error(
-            config::DEFAULT_NAME,
-            None,
-            format!(
-                "the waiver for {} expired on {}; renew it with a new date or meet the criterion",
-                w.criterion, w.expires
-            ),
-        ));
     }
-    diagnostics.sort();
-    Ok((
-        Assessment {
+
+    /// The assessment of the work tree (`rev` = None) or of the commit `rev`, read from
+    /// the object database; `cache` is shared by assessments of several commits.
+    pub fn assess(
+        &self,
+        rev: Option<&str>,
+        cache: Option<std::sync::Arc<cnmm_facts::cache::ScanCache>>,
+    ) -> Result<Assessment, UserError> {
+        let mut opts = self.options.clone();
+        opts.history.rev = rev.map(str::to_string);
+        opts.cache = cache;
+        let result = cnmm_facts::scan(&opts, &self.rules.catalog).map_err(UserError)?;
+        let input = cnmm_rules::Input {
+            facts: &result.facts,
+            kinds: &self.kinds,
+            unavailable: &result.unavailable,
+            waivers: &self.waivers,
+        };
+        let (sections, summary) = cnmm_rules::evaluate(&self.rules, &input);
+        let mut diagnostics = result.diagnostics;
+        for w in self.waivers.iter().filter(|w| w.expired) {
+            diagnostics.push(cnmm_model::Diagnostic::error(
+                config::DEFAULT_NAME,
+                None,
+                format!(
+                    "the waiver for {} expired on {}; renew it with a new date or meet the criterion",
+                    w.criterion, w.expires
+                ),
+            ));
+        }
+        diagnostics.sort();
+        Ok(Assessment {
             schema_version: SCHEMA_VERSION.to_string(),
             tool: Tool {
                 name: "cnmm".into(),
@@ -159,9 +196,8 @@ pub fn assess(root: &Path, s: &Settings) -> Result<(Assessment, config::Config),
             sections,
             history: result.history,
             diagnostics,
-        },
-        cfg,
-    ))
+        })
+    }
 }
 
 /// Colour only on a terminal, and never when `NO_COLOR` is set to a non-empty value

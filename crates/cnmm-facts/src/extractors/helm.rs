@@ -165,10 +165,7 @@ impl Extractor for Helm {
             } else {
                 format!("{d}/Chart.yaml")
             };
-            ctx.inventory
-                .files
-                .binary_search_by(|f| f.path.as_str().cmp(&chart))
-                .is_ok()
+            ctx.file(&chart).is_some()
         };
         let mut facts = Vec::new();
         if let Some(templates) = templates_dir(path).filter(|_| is_template(path)) {
@@ -381,12 +378,11 @@ fn helper_probes(ctx: &Ctx, templates_dir: &str) -> Vec<(String, Vec<String>)> {
     let prefix = format!("{templates_dir}/_");
     let mut out = Vec::new();
     for f in ctx
-        .inventory
-        .with_prefix(&prefix)
+        .files_with_prefix(&prefix)
         .iter()
         .filter(|f| !f.path[prefix.len()..].contains('/'))
     {
-        let Ok(text) = ctx.reader.read_text(f) else {
+        let Ok(text) = ctx.read_text(f) else {
             continue;
         };
         for part in text.split("define \"").skip(1) {

@@ -122,7 +122,11 @@ pub trait Reader: Sync {
     fn read_text(&self, file: &InvFile) -> Result<String, String>;
 }
 
-/// What an extractor may consult besides its file.
+/// What an extractor may consult besides its file. Other files of the tree are looked
+/// up through [`Ctx::file`], [`Ctx::files_with_prefix`] and [`Ctx::all_files`], never
+/// through `inventory` directly: those lookups are what a cached extraction of the file
+/// depends on (see [`crate::cache`]), so a lookup that bypasses them would let a scan of
+/// another commit reuse facts its tree no longer supports.
 pub struct Ctx<'a> {
     pub catalog: &'a Catalog,
     pub tools: &'a ToolMatcher<'a>,
@@ -135,11 +139,60 @@ pub struct Ctx<'a> {
     /// `origin` URL, else `go.mod` or `package.json`), if known.
     pub repo_owner: Option<String>,
     /// Scripts and Makefile targets already followed from CI commands.
-    pub followed: ci::scripts::FollowedFiles,
+    pub followed: &'a ci::scripts::FollowedFiles,
+    /// Where the lookups of other files are recorded, while one file is extracted.
+    pub consulted: Option<&'a crate::cache::Consulted>,
+}
+
+impl<'a> Ctx<'a> {
+    /// The file at `path`, if the tree has it.
+    pub fn file(&self, path: &str) -> Option<&'a InvFile> {
+        let f = self.inventory.get(path);
+        if let Some(c) = self.consulted {
+            c.file(path, f);
+        }
+        f
+    }
+
+    /// The files whose path starts with `prefix` (see [`Inventory::with_prefix`]).
+    pub fn files_with_prefix(&self, prefix: &str) -> &'a [InvFile] {
+        let fs = self.inventory.with_prefix(prefix);
+        if let Some(c) = self.consulted {
+            c.prefix(prefix, fs);
+        }
+        fs
+    }
+
+    /// Every file of the tree (for glob includes).
+    pub fn all_files(&self) -> &'a [InvFile] {
+        if let Some(c) = self.consulted {
+            c.prefix("", &self.inventory.files);
+        }
+        &self.inventory.files
+    }
+
+    /// The text of a file found through one of the lookups above.
+    pub fn read_text(&self, file: &InvFile) -> Result<String, String> {
+        self.reader.read_text(file)
+    }
+
+    /// This context, recording its lookups in `consulted`.
+    pub fn recording<'b>(&'b self, consulted: &'b crate::cache::Consulted) -> Ctx<'b> {
+        Ctx {
+            catalog: self.catalog,
+            tools: self.tools,
+            inventory: self.inventory,
+            reader: self.reader,
+            default_branch: self.default_branch.clone(),
+            repo_owner: self.repo_owner.clone(),
+            followed: self.followed,
+            consulted: Some(consulted),
+        }
+    }
 }
 
 /// What extractors produce for one file.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Output {
     pub facts: Vec<Fact>,
     pub pipelines: Vec<ci::Pipeline>,

@@ -225,8 +225,7 @@ fn published_module(path: &str, ctx: &Ctx) -> bool {
         } else {
             format!("{root}/examples/")
         };
-        ctx.inventory
-            .with_prefix(&prefix)
+        ctx.files_with_prefix(&prefix)
             .iter()
             .any(|f| f.path.ends_with(".tf") || f.path.ends_with(".tofu"))
     })

@@ -26,7 +26,7 @@ use cnmm_model::{
 use regex::Regex;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 pub static FACT_KINDS: &[FactKindSpec] = &[FactKindSpec {
     name: "history.window",
@@ -137,6 +137,9 @@ pub struct HistoryOptions {
     pub window_days: u32,
     /// Read the history from this revision instead of HEAD (`--rev`).
     pub rev: Option<String>,
+    /// Commits and tags already read by an earlier scan of the same repository (the
+    /// points of `cnmm timeline`): each commit object is parsed once for all windows.
+    pub cache: Option<std::sync::Arc<HistoryCache>>,
 }
 
 impl Default for HistoryOptions {
@@ -145,6 +148,7 @@ impl Default for HistoryOptions {
             enabled: true,
             window_days: 365,
             rev: None,
+            cache: None,
         }
     }
 }
@@ -530,25 +534,119 @@ fn pct(n: u64, d: u64) -> Option<f64> {
 
 /// A commit waiting in the walk's queue: newest committer date first, ties by id so the
 /// order is deterministic.
-struct Queued<'r> {
+struct Queued {
     time: i64,
-    commit: git2::Commit<'r>,
+    commit: Arc<CommitRecord>,
 }
 
-impl PartialEq for Queued<'_> {
+impl PartialEq for Queued {
     fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.commit.id() == other.commit.id()
+        self.time == other.time && self.commit.id == other.commit.id
     }
 }
-impl Eq for Queued<'_> {}
-impl PartialOrd for Queued<'_> {
+impl Eq for Queued {}
+impl PartialOrd for Queued {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Queued<'_> {
+impl Ord for Queued {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.time, self.commit.id()).cmp(&(other.time, other.commit.id()))
+        (self.time, self.commit.id).cmp(&(other.time, other.commit.id))
+    }
+}
+
+/// What the walk needs of one commit, parsed once from its object.
+#[derive(Debug)]
+pub struct CommitRecord {
+    id: git2::Oid,
+    time: i64,
+    parents: Vec<git2::Oid>,
+    /// Lower-cased.
+    author_email: Vec<u8>,
+    bot: Option<(String, &'static str)>,
+    signed: bool,
+    forge_signed: bool,
+    dco: bool,
+    subject: String,
+    release: bool,
+    pr: bool,
+}
+
+impl CommitRecord {
+    fn parse(commit: &git2::Commit) -> CommitRecord {
+        let author = commit.author();
+        let name = String::from_utf8_lossy(author.name_bytes());
+        let author_email = author.email_bytes().to_ascii_lowercase();
+        let msg = String::from_utf8_lossy(commit.message_bytes());
+        let bot = bot_of(&name, &String::from_utf8_lossy(&author_email), &msg);
+        let raw = commit.raw_header_bytes();
+        let signed = has_header(raw, b"gpgsig") || has_header(raw, b"gpgsig-sha256");
+        let c = commit.committer();
+        let forge_signed = signed
+            && is_forge_committer(
+                &String::from_utf8_lossy(c.name_bytes()),
+                &String::from_utf8_lossy(c.email_bytes()),
+            );
+        let subject = subject_of(&msg).to_string();
+        CommitRecord {
+            id: commit.id(),
+            time: c.when().seconds(),
+            parents: commit.parent_ids().collect(),
+            author_email,
+            bot,
+            signed,
+            forge_signed,
+            dco: msg.contains("\nSigned-off-by: "),
+            release: release_re().is_match(&subject),
+            pr: pr_re().is_match(&msg),
+            subject,
+        }
+    }
+}
+
+/// Commits and version tags of one repository, kept between scans of several of its
+/// commits (`cnmm timeline`): a commit is parsed once however many windows hold it,
+/// and the tags are read once.
+#[derive(Debug, Default)]
+pub struct HistoryCache {
+    commits: std::sync::Mutex<HashMap<git2::Oid, Arc<CommitRecord>>>,
+    tags: std::sync::OnceLock<Vec<Result<TagInfo, (String, String)>>>,
+}
+
+impl HistoryCache {
+    /// Forgets the commits dated after `time`: scans that go from the newest point to
+    /// the oldest need them no more (a later miss only costs a re-read).
+    pub fn forget_after(&self, time: i64) {
+        lock(&self.commits).retain(|_, c| c.time <= time);
+    }
+
+    /// The commits held (for tests and benchmarks).
+    pub fn commits_held(&self) -> usize {
+        lock(&self.commits).len()
+    }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Reads commit records, through the cache when there is one.
+struct Commits<'r> {
+    repo: &'r git2::Repository,
+    cache: Option<&'r HistoryCache>,
+}
+
+impl Commits<'_> {
+    fn get(&self, id: git2::Oid) -> Result<Arc<CommitRecord>, git2::Error> {
+        if let Some(hit) = self.cache.and_then(|c| lock(&c.commits).get(&id).cloned()) {
+            return Ok(hit);
+        }
+        let record = Arc::new(CommitRecord::parse(&self.repo.find_commit(id)?));
+        if let Some(c) = self.cache {
+            lock(&c.commits).insert(id, record.clone());
+        }
+        Ok(record)
     }
 }
 
@@ -596,13 +694,7 @@ struct Citations {
 }
 
 impl Citations {
-    fn cite(
-        &mut self,
-        role: &'static str,
-        commit: &git2::Commit,
-        msg: &str,
-        extra: &[(&str, &str)],
-    ) {
+    fn cite(&mut self, role: &'static str, commit: &CommitRecord, extra: &[(&str, &str)]) {
         let limit = if role == "bot" {
             CITED_BOT_COMMITS
         } else {
@@ -613,10 +705,8 @@ impl Citations {
             return;
         }
         *n += 1;
-        let date = rfc3339(commit.committer().when().seconds());
-        let id = commit.id().to_string();
-        let signed = has_header(commit.raw_header_bytes(), b"gpgsig")
-            || has_header(commit.raw_header_bytes(), b"gpgsig-sha256");
+        let date = rfc3339(commit.time);
+        let id = commit.id.to_string();
         let mut f = Fact::new(
             "history.commit",
             Location::new(format!("git:commit/{id}"), None),
@@ -625,13 +715,13 @@ impl Citations {
                 role,
                 &id[..12.min(id.len())],
                 &date[..10],
-                subject_of(msg)
+                commit.subject
             ),
         )
         .source(EvidenceSource::History)
         .attr("role", role)
         .attr("date", date)
-        .attr("signed", signed);
+        .attr("signed", commit.signed);
         for (k, v) in extra {
             f.set(k, *v);
         }
@@ -663,6 +753,10 @@ fn walk(
 
     // One streamed pass, newest committer date first. `next_first_parent` is the next
     // commit of HEAD's first-parent chain: it is reached after all its descendants.
+    let commits = Commits {
+        repo,
+        cache: opts.cache.as_deref(),
+    };
     let mut queue = std::collections::BinaryHeap::new();
     // Every commit reached, with its committer date: lightweight tags of these commits
     // are dated from here, without reading the commit again.
@@ -670,15 +764,15 @@ fn walk(
     seen.insert(head.id(), end);
     queue.push(Queued {
         time: end,
-        commit: head.clone(),
+        commit: commits.get(head.id())?,
     });
     let mut next_first_parent = Some(head.id());
     let mut authors: HashSet<Vec<u8>> = HashSet::new();
     let mut older_in_a_row = 0u32;
     while let Some(Queued { time: t, commit }) = queue.pop() {
-        let is_first_parent = next_first_parent == Some(commit.id());
+        let is_first_parent = next_first_parent == Some(commit.id);
         if is_first_parent {
-            next_first_parent = commit.parent_ids().next();
+            next_first_parent = commit.parents.first().copied();
         }
         if t < start {
             older_in_a_row += 1;
@@ -689,13 +783,12 @@ fn walk(
             older_in_a_row = 0;
         }
         // Parents are parsed once, when first reached (the queue needs their dates).
-        for pid in commit.parent_ids() {
+        for &pid in &commit.parents {
             if let std::collections::hash_map::Entry::Vacant(slot) = seen.entry(pid) {
-                let parent = repo.find_commit(pid)?;
-                let time = parent.committer().when().seconds();
-                slot.insert(time);
+                let parent = commits.get(pid)?;
+                slot.insert(parent.time);
                 queue.push(Queued {
-                    time,
+                    time: parent.time,
                     commit: parent,
                 });
             }
@@ -713,7 +806,14 @@ fn walk(
     let forge_signed = cites.forge_signed;
     out.facts.append(&mut cites.facts);
 
-    let tags = read_tags(repo, end, prev_start, &seen, &mut out.diagnostics)?;
+    let tags = read_tags(
+        repo,
+        end,
+        prev_start,
+        &seen,
+        opts.cache.as_deref(),
+        &mut out.diagnostics,
+    )?;
     let s = &mut out.summary;
     s.signed_tags = tags.iter().filter(|t| t.signed).count() as u64;
     // Both windows include their start: a tag dated exactly `window_days` before HEAD
@@ -791,62 +891,54 @@ fn walk(
 }
 
 fn count_commit(
-    commit: &git2::Commit,
+    commit: &CommitRecord,
     is_first_parent: bool,
     s: &mut HistorySummary,
     authors: &mut HashSet<Vec<u8>>,
     cites: &mut Citations,
 ) {
     s.commits += 1;
-    if commit.parent_count() > 1 {
+    if commit.parents.len() > 1 {
         s.merge_commits += 1;
     }
-    let author = commit.author();
-    let name = String::from_utf8_lossy(author.name_bytes());
-    let email = author.email_bytes().to_ascii_lowercase();
-    let msg = String::from_utf8_lossy(commit.message_bytes());
-    if let Some((bot, via)) = bot_of(&name, &String::from_utf8_lossy(&email), &msg) {
+    if let Some((bot, via)) = &commit.bot {
         s.bot_commits += 1;
-        cites.cite("bot", commit, &msg, &[("bot", bot.as_str()), ("via", via)]);
+        cites.cite("bot", commit, &[("bot", bot.as_str()), ("via", via)]);
     }
-    authors.insert(email);
-    let raw = commit.raw_header_bytes();
-    if has_header(raw, b"gpgsig") || has_header(raw, b"gpgsig-sha256") {
+    authors.insert(commit.author_email.clone());
+    if commit.signed {
         s.signed_commits += 1;
-        let c = commit.committer();
-        if is_forge_committer(
-            &String::from_utf8_lossy(c.name_bytes()),
-            &String::from_utf8_lossy(c.email_bytes()),
-        ) {
+        if commit.forge_signed {
             cites.forge_signed += 1;
         }
     }
-    if msg.contains("\nSigned-off-by: ") {
+    if commit.dco {
         s.dco_signed_off += 1;
     }
-    let subject = subject_of(&msg);
+    let subject = commit.subject.as_str();
     if subject.starts_with("Revert \"") {
         s.reverts += 1;
-        cites.cite("revert", commit, &msg, &[]);
+        cites.cite("revert", commit, &[]);
     }
     if contains_ci(subject.as_bytes(), b"hotfix") {
         s.hotfix_commits += 1;
-        cites.cite("hotfix", commit, &msg, &[]);
+        cites.cite("hotfix", commit, &[]);
     }
     if is_first_parent {
         s.first_parent_commits += 1;
-        if release_re().is_match(subject) {
+        if commit.release {
             s.release_commits += 1;
-            cites.cite("release", commit, &msg, &[]);
-        } else if pr_re().is_match(&msg) {
+            cites.cite("release", commit, &[]);
+        } else if commit.pr {
             s.pr_based_commits += 1;
-            cites.cite("pr-based", commit, &msg, &[]);
+            cites.cite("pr-based", commit, &[]);
         } else {
-            cites.cite("direct", commit, &msg, &[]);
+            cites.cite("direct", commit, &[]);
         }
     }
 }
 
+#[derive(Debug, Clone)]
 struct TagInfo {
     name: String,
     time: i64,
@@ -865,8 +957,45 @@ fn read_tags(
     end: i64,
     prev_start: i64,
     walked: &HashMap<git2::Oid, i64>,
+    cache: Option<&HistoryCache>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<Vec<TagInfo>, git2::Error> {
+    let fresh;
+    let all = match cache {
+        // Read once for every point, so without the dates of one walk.
+        Some(c) => match c.tags.get() {
+            Some(all) => all,
+            None => {
+                let all = version_tags(repo, &HashMap::new())?;
+                c.tags.get_or_init(|| all)
+            }
+        },
+        None => {
+            fresh = version_tags(repo, walked)?;
+            &fresh
+        }
+    };
+    let mut tags = Vec::new();
+    for t in all {
+        match t {
+            Ok(t) if t.time >= prev_start && t.time <= end => tags.push(t.clone()),
+            Ok(_) => {}
+            Err((short, message)) => diagnostics.push(Diagnostic::warning(
+                &format!("git:tag/{short}"),
+                None,
+                format!("the tag cannot be read and is not counted: {message}"),
+            )),
+        }
+    }
+    Ok(tags)
+}
+
+/// Every version tag, dated, or the tag name and why it cannot be read.
+#[allow(clippy::type_complexity)]
+fn version_tags(
+    repo: &git2::Repository,
+    walked: &HashMap<git2::Oid, i64>,
+) -> Result<Vec<Result<TagInfo, (String, String)>>, git2::Error> {
     let mut tags = Vec::new();
     let odb = repo.odb()?;
     repo.tag_foreach(|oid, name| {
@@ -917,15 +1046,7 @@ fn read_tags(
                 commit,
             })
         })();
-        match info {
-            Ok(t) if t.time >= prev_start && t.time <= end => tags.push(t),
-            Ok(_) => {}
-            Err(e) => diagnostics.push(Diagnostic::warning(
-                &format!("git:tag/{short}"),
-                None,
-                format!("the tag cannot be read and is not counted: {}", e.message()),
-            )),
-        }
+        tags.push(info.map_err(|e| (short, e.message().to_string())));
         true
     })?;
     Ok(tags)

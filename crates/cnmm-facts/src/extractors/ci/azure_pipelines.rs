@@ -335,7 +335,7 @@ impl Reader<'_, '_> {
         line: u32,
         out: &mut Output,
     ) -> Option<Node> {
-        let Some(file) = self.ctx.inventory.get(target) else {
+        let Some(file) = self.ctx.file(target) else {
             out.diagnostics.push(Diagnostic::warning(
                 from,
                 Some(line),
@@ -343,7 +343,7 @@ impl Reader<'_, '_> {
             ));
             return None;
         };
-        match self.ctx.reader.read_text(file) {
+        match self.ctx.read_text(file) {
             Ok(text) => parse(target, &text, out),
             Err(e) => {
                 out.diagnostics.push(Diagnostic::warning(

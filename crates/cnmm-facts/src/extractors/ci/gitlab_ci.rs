@@ -303,8 +303,7 @@ impl Loader<'_, '_> {
             };
             let m = glob.compile_matcher();
             self.ctx
-                .inventory
-                .files
+                .all_files()
                 .iter()
                 .filter(|f| m.is_match(&f.path))
                 .map(|f| f.path.clone())
@@ -342,7 +341,7 @@ impl Loader<'_, '_> {
                 ));
                 return;
             }
-            let Some(file) = self.ctx.inventory.get(&target) else {
+            let Some(file) = self.ctx.file(&target) else {
                 out.diagnostics.push(Diagnostic::error(
                     from,
                     Some(line),
@@ -350,7 +349,7 @@ impl Loader<'_, '_> {
                 ));
                 continue;
             };
-            let text = match self.ctx.reader.read_text(file) {
+            let text = match self.ctx.read_text(file) {
                 Ok(t) => t,
                 Err(e) => {
                     out.diagnostics.push(Diagnostic::warning(

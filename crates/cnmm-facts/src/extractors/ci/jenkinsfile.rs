@@ -101,9 +101,8 @@ const INCREMENTALS_EXTENSION: &str = "git-changelist-maven-extension";
 /// Whether the repository opts in to incrementals (JEP-305): the Jenkins project's
 /// `buildPlugin()` then deploys each build to the incrementals repository.
 fn incrementals_enabled(ctx: &Ctx) -> bool {
-    ctx.inventory
-        .get(INCREMENTALS_FILE)
-        .and_then(|f| ctx.reader.read_text(f).ok())
+    ctx.file(INCREMENTALS_FILE)
+        .and_then(|f| ctx.read_text(f).ok())
         .is_some_and(|t| t.contains(INCREMENTALS_EXTENSION))
 }
 

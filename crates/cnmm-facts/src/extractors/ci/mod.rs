@@ -1274,11 +1274,11 @@ fn expand_steps(
 fn golangci_scanners(condition: Option<&String>, ctx: &Ctx) -> Vec<(Step, Vec<ToolMatch>)> {
     let Some((path, file)) = golangci::CONFIG_NAMES
         .iter()
-        .find_map(|p| ctx.inventory.get(p).map(|f| (*p, f)))
+        .find_map(|p| ctx.file(p).map(|f| (*p, f)))
     else {
         return Vec::new();
     };
-    let Ok(text) = ctx.reader.read_text(file) else {
+    let Ok(text) = ctx.read_text(file) else {
         return Vec::new();
     };
     golangci::enabled_security_linters(&text)
@@ -1310,10 +1310,10 @@ fn pre_commit_hooks(
     condition: Option<&String>,
     ctx: &Ctx,
 ) -> Vec<(Step, Vec<ToolMatch>)> {
-    let Some(file) = ctx.inventory.get(pre_commit::CONFIG) else {
+    let Some(file) = ctx.file(pre_commit::CONFIG) else {
         return Vec::new();
     };
-    let Ok(text) = ctx.reader.read_text(file) else {
+    let Ok(text) = ctx.read_text(file) else {
         return Vec::new();
     };
     pre_commit::hooks(&text, only)

@@ -147,8 +147,8 @@ pub fn expand(
         let Some(commands) = ctx.followed.commands.get_or(&inv, || {
             let (path, file) = candidates
                 .iter()
-                .find_map(|p| ctx.inventory.get(p).map(|f| (p, f)))?;
-            let text = || ctx.reader.read_text(file).ok();
+                .find_map(|p| ctx.file(p).map(|f| (p, f)))?;
+            let text = || ctx.read_text(file).ok();
             Some(Arc::new(match &inv {
                 Invocation::Script(_) => script_commands(path, &text()?),
                 Invocation::Make { targets, .. } => ctx

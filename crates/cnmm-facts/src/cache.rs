@@ -1,0 +1,319 @@
+//! What scans of several commits of one repository share (`cnmm timeline`): the
+//! extraction of each file version, and each commit of the history.
+//!
+//! Consecutive releases share almost every file, so a file is extracted once per
+//! version: the cache is keyed by the file's path and blob id (and by what the whole
+//! scan's context says of the repository: its default branch and owner). An extractor
+//! may consult other files of the tree (a GitLab `include: local:`, the helpers of a
+//! Helm chart, the `examples/` of a Terraform module); each such lookup is recorded
+//! while the file is extracted ([`Consulted`]), and a cached extraction is reused at
+//! another commit only when every lookup finds the same files there. A file whose
+//! version or whose consulted neighbours changed is extracted again, so a cached scan
+//! says exactly what an uncached `scan --rev` of the same commit says.
+//!
+//! Scans of a work tree (no blob ids) never use the cache.
+
+use crate::extractors::Output;
+use crate::history::HistoryCache;
+use crate::inventory::{InvFile, Inventory, Locator};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// A lookup of other files made while one file was extracted, with a fingerprint of
+/// what it found (paths, blob ids, exclusion).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Lookup {
+    File { path: String, found: Option<u64> },
+    Prefix { prefix: String, found: u64 },
+}
+
+/// The lookups of other files made while one file is extracted.
+#[derive(Debug, Default)]
+pub struct Consulted(Mutex<Vec<Lookup>>);
+
+impl Consulted {
+    pub(crate) fn file(&self, path: &str, found: Option<&InvFile>) {
+        lock(&self.0).push(Lookup::File {
+            path: path.to_string(),
+            found: found.map(|f| fingerprint(std::slice::from_ref(f))),
+        });
+    }
+
+    pub(crate) fn prefix(&self, prefix: &str, found: &[InvFile]) {
+        lock(&self.0).push(Lookup::Prefix {
+            prefix: prefix.to_string(),
+            found: fingerprint(found),
+        });
+    }
+
+    fn into_lookups(self) -> Vec<Lookup> {
+        let mut v = self.0.into_inner().unwrap_or_else(PoisonError::into_inner);
+        v.dedup();
+        v
+    }
+}
+
+fn fingerprint(files: &[InvFile]) -> u64 {
+    // SipHash with fixed keys: stable within the process, which is all a cache needs.
+    let mut h = std::hash::DefaultHasher::new();
+    for f in files {
+        f.path.hash(&mut h);
+        f.excluded.hash(&mut h);
+        match &f.locator {
+            Locator::Blob(id) => id.hash(&mut h),
+            // Not content-addressed: never equal to another lookup's.
+            other => format!("{other:?}").hash(&mut h),
+        }
+    }
+    files.len().hash(&mut h);
+    h.finish()
+}
+
+fn holds(lookup: &Lookup, inv: &Inventory) -> bool {
+    match lookup {
+        Lookup::File { path, found } => {
+            inv.get(path).map(|f| fingerprint(std::slice::from_ref(f))) == *found
+        }
+        Lookup::Prefix { prefix, found } => fingerprint(inv.with_prefix(prefix)) == *found,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct FileKey {
+    path: String,
+    blob: String,
+    excluded: Option<String>,
+    context: u64,
+}
+
+struct Entry {
+    lookups: Vec<Lookup>,
+    output: Arc<Output>,
+    bytes: u64,
+    used: u64,
+}
+
+/// Reused between scans of commits of one repository with the same rules and
+/// configuration (a cache must not outlive them: the catalog decides what is extracted).
+#[derive(Default)]
+pub struct ScanCache {
+    files: Mutex<HashMap<FileKey, Entry>>,
+    /// Commits and tags, for the history windows of every point.
+    pub history: Arc<HistoryCache>,
+    /// Counts the points scanned; entries unused for a point are dropped.
+    generation: AtomicU64,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl std::fmt::Debug for ScanCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScanCache")
+            .field("files", &lock(&self.files).len())
+            .field("hits", &self.hits)
+            .field("misses", &self.misses)
+            .finish()
+    }
+}
+
+/// How much the cache saved (for benchmarks and `--verbose`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub files_held: usize,
+    pub commits_held: usize,
+}
+
+impl ScanCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn key(file: &InvFile, context: u64) -> Option<FileKey> {
+        match &file.locator {
+            Locator::Blob(id) => Some(FileKey {
+                path: file.path.clone(),
+                blob: id.clone(),
+                excluded: file.excluded.clone(),
+                context,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The extraction of `file` cached at an earlier point whose lookups still hold in
+    /// `inv`, with the bytes it read.
+    pub(crate) fn lookup(
+        &self,
+        file: &InvFile,
+        context: u64,
+        inv: &Inventory,
+    ) -> Option<(Arc<Output>, u64)> {
+        let key = Self::key(file, context)?;
+        let generation = self.generation.load(Ordering::Relaxed);
+        let mut files = lock(&self.files);
+        let hit = files
+            .get_mut(&key)
+            .filter(|e| e.lookups.iter().all(|l| holds(l, inv)))
+            .map(|e| {
+                e.used = generation;
+                (e.output.clone(), e.bytes)
+            });
+        drop(files);
+        let counter = if hit.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        hit
+    }
+
+    pub(crate) fn store(
+        &self,
+        file: &InvFile,
+        context: u64,
+        consulted: Consulted,
+        output: Arc<Output>,
+        bytes: u64,
+    ) {
+        let Some(key) = Self::key(file, context) else {
+            return;
+        };
+        let entry = Entry {
+            lookups: consulted.into_lookups(),
+            output,
+            bytes,
+            used: self.generation.load(Ordering::Relaxed),
+        };
+        lock(&self.files).insert(key, entry);
+    }
+
+    /// Call after each point: extractions used by neither this point nor the one before
+    /// are dropped, so memory follows what consecutive points share, not the whole
+    /// timeline.
+    pub fn end_point(&self) {
+        let now = self.generation.fetch_add(1, Ordering::Relaxed);
+        lock(&self.files).retain(|_, e| e.used + 1 >= now);
+    }
+
+    pub fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            files_held: lock(&self.files).len(),
+            commits_held: self.history.commits_held(),
+        }
+    }
+}
+
+/// What a scan's context says of the repository, as part of the cache key.
+pub(crate) fn context_key(default_branch: Option<&str>, repo_owner: Option<&str>) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    default_branch.hash(&mut h);
+    repo_owner.hash(&mut h);
+    h.finish()
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, blob: &str) -> InvFile {
+        InvFile {
+            path: path.into(),
+            excluded: None,
+            locator: Locator::Blob(blob.into()),
+        }
+    }
+
+    fn inventory(files: Vec<InvFile>) -> Inventory {
+        Inventory {
+            files,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_extraction_is_reused_only_while_its_lookups_hold() {
+        let cache = ScanCache::new();
+        let ci = file(".gitlab-ci.yml", "aa");
+        let v1 = inventory(vec![ci.clone(), file("ci/build.yml", "b1")]);
+        let consulted = Consulted::default();
+        consulted.file("ci/build.yml", v1.get("ci/build.yml"));
+        consulted.file("ci/missing.yml", None);
+        cache.store(&ci, 0, consulted, Arc::new(Output::default()), 10);
+        assert!(cache.lookup(&ci, 0, &v1).is_some());
+        // The same file at a point where the included file changed: extracted again.
+        let v2 = inventory(vec![ci.clone(), file("ci/build.yml", "b2")]);
+        assert!(cache.lookup(&ci, 0, &v2).is_none());
+        // A file that was missing appears.
+        let v3 = inventory(vec![
+            ci.clone(),
+            file("ci/build.yml", "b1"),
+            file("ci/missing.yml", "c"),
+        ]);
+        assert!(cache.lookup(&ci, 0, &v3).is_none());
+        // Another context (owner, default branch) or another version: a miss.
+        assert!(cache.lookup(&ci, 1, &v1).is_none());
+        assert!(cache
+            .lookup(&file(".gitlab-ci.yml", "ab"), 0, &v1)
+            .is_none());
+        let s = cache.stats();
+        assert_eq!((s.hits, s.misses), (1, 4));
+    }
+
+    #[test]
+    fn prefix_lookups_see_files_added_and_removed() {
+        let cache = ScanCache::new();
+        let chart = file("chart/templates/deploy.yaml", "d");
+        let v1 = inventory(vec![
+            file("chart/templates/_helpers.tpl", "h1"),
+            chart.clone(),
+        ]);
+        let consulted = Consulted::default();
+        consulted.prefix("chart/templates/_", v1.with_prefix("chart/templates/_"));
+        cache.store(&chart, 0, consulted, Arc::new(Output::default()), 1);
+        assert!(cache.lookup(&chart, 0, &v1).is_some());
+        let v2 = inventory(vec![
+            file("chart/templates/_helpers.tpl", "h1"),
+            file("chart/templates/_probes.tpl", "p"),
+            chart.clone(),
+        ]);
+        assert!(cache.lookup(&chart, 0, &v2).is_none());
+        // Unrelated files do not matter.
+        let v3 = inventory(vec![
+            file("README.md", "r"),
+            file("chart/templates/_helpers.tpl", "h1"),
+            chart.clone(),
+        ]);
+        assert!(cache.lookup(&chart, 0, &v3).is_some());
+    }
+
+    #[test]
+    fn work_tree_files_are_never_cached_and_unused_entries_are_dropped() {
+        let cache = ScanCache::new();
+        let checkout = InvFile {
+            path: "a.yml".into(),
+            excluded: None,
+            locator: Locator::Checkout,
+        };
+        let inv = inventory(vec![checkout.clone()]);
+        cache.store(&checkout, 0, Consulted::default(), Arc::default(), 1);
+        assert!(cache.lookup(&checkout, 0, &inv).is_none());
+        let f = file("b.yml", "b");
+        cache.store(&f, 0, Consulted::default(), Arc::default(), 1);
+        cache.end_point();
+        assert_eq!(cache.stats().files_held, 1, "kept for the next point");
+        cache.end_point();
+        cache.end_point();
+        assert_eq!(cache.stats().files_held, 0, "unused for two points");
+    }
+}
