@@ -560,7 +560,7 @@ fn extract_candidate(
     };
     let input = FileInput::new(file, &text);
     for e in extractors {
-        e.extract(&input, &ctx, &mut out);
+        e.extract(&input, ctx, &mut out);
     }
     for p in pats {
         let line = match &p.content {
