@@ -62,7 +62,7 @@ fn fingerprint(files: &[InvFile]) -> u64 {
         f.path.hash(&mut h);
         f.excluded.hash(&mut h);
         match &f.locator {
-            Locator::Blob(id) => id.hash(&mut h),
+            Locator::Blob(id) => id.as_bytes().hash(&mut h),
             // Not content-addressed: never equal to another lookup's.
             other => format!("{other:?}").hash(&mut h),
         }
@@ -80,10 +80,26 @@ fn holds(lookup: &Lookup, inv: &Inventory) -> bool {
     }
 }
 
+/// What the clone's own configuration says of the repository (not its tree).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Repository {
+    pub default_branch: Option<String>,
+    pub origin_owner: Option<String>,
+}
+
+impl Repository {
+    pub fn read(root: &std::path::Path) -> Repository {
+        Repository {
+            default_branch: crate::history::default_branch(root),
+            origin_owner: crate::history::origin_owner(root),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct FileKey {
     path: String,
-    blob: String,
+    blob: git2::Oid,
     excluded: Option<String>,
     context: u64,
 }
@@ -92,18 +108,86 @@ struct Entry {
     lookups: Vec<Lookup>,
     output: Arc<Output>,
     bytes: u64,
-    used: u64,
+}
+
+/// A map whose entries are dropped when neither the current point nor the one before
+/// used them ([`Generational::end_point`]): what consecutive points share stays, the
+/// rest of a long timeline does not.
+#[derive(Debug)]
+pub struct Generational<K, V> {
+    map: Mutex<HashMap<K, (V, u64)>>,
+    generation: AtomicU64,
+}
+
+impl<K, V> Default for Generational<K, V> {
+    fn default() -> Self {
+        Generational {
+            map: Mutex::default(),
+            generation: AtomicU64::new(0),
+        }
+    }
+}
+
+impl<K: Hash + Eq, V: Clone> Generational<K, V> {
+    pub fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let now = self.generation.load(Ordering::Relaxed);
+        let mut m = lock(&self.map);
+        let (v, used) = m.get_mut(key)?;
+        *used = now;
+        Some(v.clone())
+    }
+
+    pub fn put(&self, key: K, value: V) {
+        let now = self.generation.load(Ordering::Relaxed);
+        lock(&self.map).insert(key, (value, now));
+    }
+
+    /// The value of `key`, made by `make` when absent (outside the lock).
+    pub fn get_or(&self, key: K, make: impl FnOnce() -> V) -> V {
+        if let Some(v) = self.get(&key) {
+            return v;
+        }
+        let v = make();
+        self.put(key, v.clone());
+        v
+    }
+
+    pub fn end_point(&self) {
+        let now = self.generation.fetch_add(1, Ordering::Relaxed);
+        lock(&self.map).retain(|_, (_, used)| *used + 1 >= now);
+    }
+
+    pub fn len(&self) -> usize {
+        lock(&self.map).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// Reused between scans of commits of one repository with the same rules and
 /// configuration (a cache must not outlive them: the catalog decides what is extracted).
 #[derive(Default)]
 pub struct ScanCache {
-    files: Mutex<HashMap<FileKey, Entry>>,
+    files: Generational<FileKey, Arc<Entry>>,
+    /// Directory listings of the trees.
+    pub(crate) trees: crate::inventory::TreeCache,
+    /// Which extractors and file queries claim a path (indexes).
+    pub(crate) claims: Generational<String, Arc<(Vec<usize>, Vec<usize>)>>,
+    /// Texts of other files that extractors and the pipeline model read, by blob id.
+    pub(crate) texts: Generational<git2::Oid, Result<Arc<String>, String>>,
+    /// What the clone's configuration says of the repository.
+    pub(crate) repository: std::sync::OnceLock<Repository>,
+    /// The path policy and the rules' compiled file queries.
+    pub(crate) selection:
+        std::sync::OnceLock<(crate::inventory::PathPolicy, Vec<crate::CompiledPattern>)>,
     /// Commits and tags, for the history windows of every point.
     pub history: Arc<HistoryCache>,
-    /// Counts the points scanned; entries unused for a point are dropped.
-    generation: AtomicU64,
     hits: AtomicU64,
     misses: AtomicU64,
 }
@@ -111,7 +195,7 @@ pub struct ScanCache {
 impl std::fmt::Debug for ScanCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ScanCache")
-            .field("files", &lock(&self.files).len())
+            .field("files", &self.files.len())
             .field("hits", &self.hits)
             .field("misses", &self.misses)
             .finish()
@@ -136,7 +220,7 @@ impl ScanCache {
         match &file.locator {
             Locator::Blob(id) => Some(FileKey {
                 path: file.path.clone(),
-                blob: id.clone(),
+                blob: *id,
                 excluded: file.excluded.clone(),
                 context,
             }),
@@ -153,16 +237,11 @@ impl ScanCache {
         inv: &Inventory,
     ) -> Option<(Arc<Output>, u64)> {
         let key = Self::key(file, context)?;
-        let generation = self.generation.load(Ordering::Relaxed);
-        let mut files = lock(&self.files);
-        let hit = files
-            .get_mut(&key)
+        let hit = self
+            .files
+            .get(&key)
             .filter(|e| e.lookups.iter().all(|l| holds(l, inv)))
-            .map(|e| {
-                e.used = generation;
-                (e.output.clone(), e.bytes)
-            });
-        drop(files);
+            .map(|e| (e.output.clone(), e.bytes));
         let counter = if hit.is_some() {
             &self.hits
         } else {
@@ -187,24 +266,25 @@ impl ScanCache {
             lookups: consulted.into_lookups(),
             output,
             bytes,
-            used: self.generation.load(Ordering::Relaxed),
         };
-        lock(&self.files).insert(key, entry);
+        self.files.put(key, Arc::new(entry));
     }
 
     /// Call after each point: extractions used by neither this point nor the one before
     /// are dropped, so memory follows what consecutive points share, not the whole
     /// timeline.
     pub fn end_point(&self) {
-        let now = self.generation.fetch_add(1, Ordering::Relaxed);
-        lock(&self.files).retain(|_, e| e.used + 1 >= now);
+        self.files.end_point();
+        self.trees.end_point();
+        self.claims.end_point();
+        self.texts.end_point();
     }
 
     pub fn stats(&self) -> CacheStats {
         CacheStats {
             hits: self.hits.load(Ordering::Relaxed),
             misses: self.misses.load(Ordering::Relaxed),
-            files_held: lock(&self.files).len(),
+            files_held: self.files.len(),
             commits_held: self.history.commits_held(),
         }
     }
@@ -227,10 +307,14 @@ mod tests {
     use super::*;
 
     fn file(path: &str, blob: &str) -> InvFile {
+        // Test blob ids from short names.
+        let mut hex = blob.bytes().map(|b| format!("{b:02x}")).collect::<String>();
+        hex.truncate(40);
+        let id = git2::Oid::from_str(&format!("{hex:0<40}")).expect("oid");
         InvFile {
             path: path.into(),
             excluded: None,
-            locator: Locator::Blob(blob.into()),
+            locator: Locator::Blob(id),
         }
     }
 

@@ -23,8 +23,8 @@ pub enum Locator {
     /// A file of a checkout whose name is not valid UTF-8 (its `path` is lossy): the
     /// real path.
     Path(PathBuf),
-    /// A blob of the object database (scans of `--rev`), by hex id.
-    Blob(String),
+    /// A blob of the object database (scans of `--rev`).
+    Blob(git2::Oid),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,6 +272,45 @@ const SYMLINK: &str = "a symbolic link, not followed";
 /// checkout): `--rev REV`, and the only way to scan a bare repository's files. The same
 /// path policy applies; symlinks and submodules are not files and are skipped.
 pub fn walk_tree(root: &Path, rev: &str, policy: &PathPolicy) -> Result<Inventory, String> {
+    walk_tree_cached(root, rev, policy, None)
+}
+
+/// What one directory of a tree holds, below it (paths from the tree's root): the unit
+/// [`TreeCache`] keeps, since consecutive commits share most directories' trees.
+#[derive(Debug, Default)]
+pub struct TreeListing {
+    files: Vec<InvFile>,
+    pruned: Vec<(String, String)>,
+    not_files: Vec<(String, &'static str)>,
+    errors: Vec<String>,
+    /// The listings of its subdirectories (shared, not copied: a cached directory
+    /// costs its own entries only).
+    subdirs: Vec<std::sync::Arc<TreeListing>>,
+}
+
+impl TreeListing {
+    fn flatten_into(&self, inv: &mut Inventory, errors: &mut Vec<String>) {
+        inv.files.extend(self.files.iter().cloned());
+        inv.pruned.extend(self.pruned.iter().cloned());
+        inv.not_files.extend(self.not_files.iter().cloned());
+        errors.extend(self.errors.iter().cloned());
+        for d in &self.subdirs {
+            d.flatten_into(inv, errors);
+        }
+    }
+}
+
+/// Directory listings by (path, tree id), shared by scans of several commits of one
+/// repository with the same path policy: an unchanged directory is not read again.
+pub type TreeCache = crate::cache::Generational<(String, git2::Oid), std::sync::Arc<TreeListing>>;
+
+/// [`walk_tree`], reusing the directories `cache` holds.
+pub fn walk_tree_cached(
+    root: &Path,
+    rev: &str,
+    policy: &PathPolicy,
+    cache: Option<&TreeCache>,
+) -> Result<Inventory, String> {
     let repo = crate::history::open(root).map_err(|e| {
         format!(
             "--rev needs a git repository at {}: {}",
@@ -279,9 +318,7 @@ pub fn walk_tree(root: &Path, rev: &str, policy: &PathPolicy) -> Result<Inventor
             e.message()
         )
     })?;
-    let commit = repo
-        .revparse_single(rev)
-        .and_then(|o| o.peel_to_commit())
+    let commit = crate::history::resolve_commit(&repo, rev)
         .map_err(|e| {
             format!(
                 "--rev {rev}: no such commit in the repository ({}); pass a commit id, branch or tag",
@@ -291,60 +328,92 @@ pub fn walk_tree(root: &Path, rev: &str, policy: &PathPolicy) -> Result<Inventor
     let tree = commit
         .tree()
         .map_err(|e| format!("--rev {rev}: its tree cannot be read: {}", e.message()))?;
-    let mut files = Vec::new();
-    let mut pruned = Vec::new();
-    let mut not_files = Vec::new();
-    let mut diagnostics = Vec::new();
-    let walked = tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
-        let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+    let mut listing = TreeListing::default();
+    list_tree(&repo, &tree, "", policy, cache, &mut listing);
+    let mut inv = Inventory::default();
+    let mut errors = Vec::new();
+    listing.flatten_into(&mut inv, &mut errors);
+    inv.diagnostics = errors
+        .into_iter()
+        .map(|e| {
+            Diagnostic::error(
+                ".",
+                None,
+                format!("the tree of {rev} could not be read completely: {e}"),
+            )
+        })
+        .collect();
+    // Git orders a tree's entries as if directories ended in `/`, which lists the full
+    // paths in byte order already; names made lossy (invalid UTF-8) may not be.
+    if !inv.files.is_sorted_by(|a, b| a.path <= b.path) {
+        inv.files.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+    }
+    inv.pruned.sort();
+    inv.not_files.sort();
+    inv.diagnostics.sort();
+    inv.diagnostics.dedup();
+    Ok(inv)
+}
+
+/// Appends what `tree` (at `dir`, `""` or ending in `/`) holds to `out`. A subtree that
+/// cannot be read is an error for it alone; its siblings are still listed.
+fn list_tree(
+    repo: &git2::Repository,
+    tree: &git2::Tree,
+    dir: &str,
+    policy: &PathPolicy,
+    cache: Option<&TreeCache>,
+    out: &mut TreeListing,
+) {
+    for entry in tree.iter() {
+        let name = String::from_utf8_lossy(entry.name_bytes());
         let path = format!("{dir}{name}");
         match entry.kind() {
             Some(git2::ObjectType::Tree) => {
                 if let Some((_, reason)) = policy.prune.iter().find(|(d, _)| *d == name) {
-                    pruned.push((path, reason.clone()));
-                    return git2::TreeWalkResult::Skip;
+                    out.pruned.push((path, reason.clone()));
+                    continue;
                 }
+                let sub_dir = format!("{path}/");
+                let id = entry.id();
+                let key = (sub_dir, id);
+                let cached = cache.and_then(|c| c.get(&key));
+                let sub = match cached {
+                    Some(l) => l,
+                    None => {
+                        let mut l = TreeListing::default();
+                        match repo.find_tree(id) {
+                            Ok(t) => list_tree(repo, &t, &key.0, policy, cache, &mut l),
+                            Err(e) => l.errors.push(format!("{path}: {}", e.message())),
+                        }
+                        let l = std::sync::Arc::new(l);
+                        if let Some(c) = cache {
+                            c.put(key, l.clone());
+                        }
+                        l
+                    }
+                };
+                out.subdirs.push(sub);
             }
             // Regular and executable files; symlinks (0o120000) are not followed.
             Some(git2::ObjectType::Blob) if entry.filemode() & 0o170000 == 0o100000 => {
-                files.push(InvFile {
+                out.files.push(InvFile {
                     excluded: policy.exclusion(&path),
                     path,
-                    locator: Locator::Blob(entry.id().to_string()),
+                    locator: Locator::Blob(entry.id()),
                 });
             }
             Some(git2::ObjectType::Blob) if entry.filemode() & 0o170000 == 0o120000 => {
-                not_files.push((path, SYMLINK));
+                out.not_files.push((path, SYMLINK));
             }
             _ => {}
         }
-        git2::TreeWalkResult::Ok
-    });
-    if let Err(e) = walked {
-        diagnostics.push(Diagnostic::error(
-            ".",
-            None,
-            format!(
-                "the tree of {rev} could not be read completely: {}",
-                e.message()
-            ),
-        ));
     }
-    files.sort_unstable_by(|a, b| a.path.cmp(&b.path));
-    pruned.sort();
-    not_files.sort();
-    diagnostics.sort();
-    Ok(Inventory {
-        files,
-        pruned,
-        not_files,
-        diagnostics,
-    })
 }
 
 /// Reads a blob of the repository at `root`. Each worker thread opens the repository
 /// once (a libgit2 handle cannot be shared between threads).
-pub fn read_blob(root: &Path, id: &str, max: u64) -> Result<Vec<u8>, String> {
+pub fn read_blob(root: &Path, oid: git2::Oid, max: u64) -> Result<Vec<u8>, String> {
     use std::cell::RefCell;
     thread_local! {
         static REPO: RefCell<Option<(PathBuf, git2::Repository)>> = const { RefCell::new(None) };
@@ -358,7 +427,6 @@ pub fn read_blob(root: &Path, id: &str, max: u64) -> Result<Vec<u8>, String> {
         let Some((_, repo)) = slot.as_ref() else {
             return Err("the repository is not open".to_string());
         };
-        let oid = git2::Oid::from_str(id).map_err(|e| e.message().to_string())?;
         // The size from the object's header first: a huge blob is never inflated.
         let (size, _) = repo
             .odb()

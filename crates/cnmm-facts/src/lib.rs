@@ -98,11 +98,22 @@ pub struct ScanResult {
 struct FsReader<'a> {
     max: u64,
     root: &'a Path,
+    /// Blobs already read at another point of a timeline.
+    cache: Option<&'a cache::ScanCache>,
 }
 
 impl Reader for FsReader<'_> {
     fn read_text(&self, file: &InvFile) -> Result<String, String> {
-        read_file(self.root, file, self.max).map(|b| String::from_utf8_lossy(&b).into_owned())
+        let read = || {
+            read_file(self.root, file, self.max).map(|b| String::from_utf8_lossy(&b).into_owned())
+        };
+        match (&file.locator, self.cache) {
+            (Locator::Blob(id), Some(c)) => c
+                .texts
+                .get_or(*id, || read().map(std::sync::Arc::new))
+                .map(|t| t.as_str().to_string()),
+            _ => read(),
+        }
     }
 }
 
@@ -116,7 +127,7 @@ fn read_file(root: &Path, file: &InvFile, max: u64) -> Result<Vec<u8>, String> {
             &joined
         }
         Locator::Path(p) => p,
-        Locator::Blob(id) => return inventory::read_blob(root, id, max),
+        Locator::Blob(id) => return inventory::read_blob(root, *id, max),
     };
     let mut f = open_no_follow(p).map_err(|e| e.to_string())?;
     // Checked on the opened file, not the path: a file swapped for a FIFO or a symlink
@@ -271,11 +282,37 @@ pub fn scan(opts: &ScanOptions, catalog: &Catalog) -> Result<ScanResult, String>
     if !root.is_dir() {
         return Err(format!("{} is not a directory", root.display()));
     }
-    let policy = PathPolicy::new(catalog, &opts.user_excludes)?;
-    let patterns = compile_patterns(&opts.file_patterns)?;
+    // Compiled once for all the points of a timeline (a cache serves one rule set and
+    // one configuration).
+    let owned;
+    let (policy, patterns) = match &opts.cache {
+        Some(c) => match c.selection.get() {
+            Some(sel) => (&sel.0, sel.1.as_slice()),
+            None => {
+                let made = (
+                    PathPolicy::new(catalog, &opts.user_excludes)?,
+                    compile_patterns(&opts.file_patterns)?,
+                );
+                let sel = c.selection.get_or_init(|| made);
+                (&sel.0, sel.1.as_slice())
+            }
+        },
+        None => {
+            owned = (
+                PathPolicy::new(catalog, &opts.user_excludes)?,
+                compile_patterns(&opts.file_patterns)?,
+            );
+            (&owned.0, owned.1.as_slice())
+        }
+    };
     // `--rev`: the commit's tree from the object database replaces the checkout walk.
     let tree = match &opts.history.rev {
-        Some(rev) => Some(inventory::walk_tree(root, rev, &policy)?),
+        Some(rev) => Some(inventory::walk_tree_cached(
+            root,
+            rev,
+            policy,
+            opts.cache.as_deref().map(|c| &c.trees),
+        )?),
         None => None,
     };
     // Imported evidence is read first: a bad file stops the scan before any work.
@@ -296,7 +333,7 @@ pub fn scan(opts: &ScanOptions, catalog: &Catalog) -> Result<ScanResult, String>
             }
             history::read(root, &hopts)
         });
-        let files = pool.install(|| scan_files(opts, catalog, &policy, &patterns, tree));
+        let files = pool.install(|| scan_files(opts, catalog, policy, patterns, tree));
         let hist = hist.join().unwrap_or_else(|_| history::HistoryOutcome {
             summary: HistorySummary {
                 unavailable_reason: Some("the history reader failed unexpectedly".into()),
@@ -346,7 +383,7 @@ pub fn scan(opts: &ScanOptions, catalog: &Catalog) -> Result<ScanResult, String>
     })
 }
 
-struct CompiledPattern {
+pub(crate) struct CompiledPattern {
     key: String,
     globs: globset::GlobSet,
     content: Option<LazyRegex>,
@@ -387,24 +424,47 @@ type Candidate<'a> = (
 );
 
 /// Only candidate files are read: those an extractor claims or a rule's file query names.
+/// What claims a path depends on the path alone, so a timeline's `memo` decides it once
+/// per path for all its points.
 fn select_candidates<'a>(
     inv: &'a Inventory,
     registry: &'a [Box<dyn Extractor>],
     patterns: &'a [CompiledPattern],
+    memo: Option<&cache::ScanCache>,
 ) -> Vec<Candidate<'a>> {
+    let claims = |path: &str| -> (Vec<usize>, Vec<usize>) {
+        let ex = (0..registry.len())
+            .filter(|&i| registry[i].claims(path))
+            .collect();
+        let pats = (0..patterns.len())
+            .filter(|&i| patterns[i].globs.is_match(path))
+            .collect();
+        (ex, pats)
+    };
     inv.files
         .iter()
         .filter_map(|f| {
-            let ex: Vec<&dyn Extractor> = registry
-                .iter()
-                .filter(|e| e.claims(&f.path))
-                .map(|e| e.as_ref())
-                .collect();
-            let pats: Vec<&CompiledPattern> = patterns
-                .iter()
-                .filter(|p| p.globs.is_match(&f.path))
-                .collect();
-            (!ex.is_empty() || !pats.is_empty()).then_some((f, ex, pats))
+            let (ex, pats) = match memo {
+                Some(m) => {
+                    let shared = m.claims.get(f.path.as_str()).unwrap_or_else(|| {
+                        let made = std::sync::Arc::new(claims(&f.path));
+                        m.claims.put(f.path.clone(), made.clone());
+                        made
+                    });
+                    if shared.0.is_empty() && shared.1.is_empty() {
+                        return None;
+                    }
+                    (shared.0.clone(), shared.1.clone())
+                }
+                None => claims(&f.path),
+            };
+            (!ex.is_empty() || !pats.is_empty()).then(|| {
+                (
+                    f,
+                    ex.iter().map(|&i| registry[i].as_ref()).collect(),
+                    pats.iter().map(|&i| &patterns[i]).collect(),
+                )
+            })
         })
         .collect()
 }
@@ -420,7 +480,7 @@ pub fn candidate_paths(opts: &ScanOptions, catalog: &Catalog) -> Result<Vec<Stri
         None => inventory::walk(&opts.root, &policy, opts.threads),
     };
     let registry = extractors::registry();
-    Ok(select_candidates(&inv, &registry, &patterns)
+    Ok(select_candidates(&inv, &registry, &patterns, None)
         .into_iter()
         .map(|(f, _, _)| f.path.clone())
         .collect())
@@ -442,19 +502,28 @@ fn scan_files(
     let reader = FsReader {
         max: opts.max_file_size,
         root: &opts.root,
+        cache: opts.cache.as_deref(),
     };
     let followed = Default::default();
+    // What the clone's configuration says: the same at every point of a timeline.
+    let repository = match &opts.cache {
+        Some(c) => c
+            .repository
+            .get_or_init(|| cache::Repository::read(&opts.root))
+            .clone(),
+        None => cache::Repository::read(&opts.root),
+    };
     let ctx = Ctx {
         catalog,
         tools: &matcher,
         inventory: &inv,
         reader: &reader,
-        default_branch: history::default_branch(&opts.root),
-        repo_owner: history::origin_owner(&opts.root).or_else(|| declared_owner(&inv, &reader)),
+        default_branch: repository.default_branch,
+        repo_owner: repository.origin_owner.or_else(|| declared_owner(&inv, &reader)),
         followed: &followed,
         consulted: None,
     };
-    let candidates = select_candidates(&inv, &registry, patterns);
+    let candidates = select_candidates(&inv, &registry, patterns, opts.cache.as_deref());
     let context = cache::context_key(ctx.default_branch.as_deref(), ctx.repo_owner.as_deref());
 
     let outputs: Vec<(std::sync::Arc<Output>, u64)> = candidates

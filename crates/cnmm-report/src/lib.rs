@@ -82,7 +82,7 @@ pub(crate) fn sanitize_lines(s: &str) -> String {
 /// Escapes text for XML and HTML bodies and attribute values, after neutralising the
 /// control characters (which XML 1.0 forbids outright). Line breaks are kept; in an
 /// attribute value XML normalises them to spaces, which is what a one-line message wants.
-pub(crate) fn xml_escape(s: &str) -> String {
+pub fn xml_escape(s: &str) -> String {
     let clean = sanitize_lines(s);
     let mut out = String::with_capacity(clean.len());
     for c in clean.chars() {

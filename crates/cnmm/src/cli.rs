@@ -38,6 +38,10 @@ pub enum Command {
     /// Compare two JSON reports (`scan --format json`): level changes per section and
     /// criteria gained or lost, with their evidence.
     Diff(DiffArgs),
+    /// The assessment at a series of points of HEAD's history (the last version tags,
+    /// one commit per period, or given revisions), each as `scan --rev POINT` judges
+    /// it, and what was gained or lost from one point to the next.
+    Timeline(TimelineArgs),
     /// Print a shell completion script (e.g. `cnmm completions bash > /etc/bash_completion.d/cnmm`).
     Completions {
         #[arg(value_enum)]
@@ -59,6 +63,50 @@ pub struct DiffArgs {
     /// Exit 1 when any section's level dropped.
     #[arg(long)]
     pub fail_on_regression: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// The repository (a clone, work tree or bare; its history is read from git objects).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// The points: the last N version tags of HEAD's history (default 12).
+    #[arg(long, value_name = "N")]
+    pub tags: Option<usize>,
+    /// The points: one commit per period back from HEAD (`90d`, `12w`, `6m`, `1y`): the
+    /// newest first-parent commit at or before each date.
+    #[arg(long, value_name = "DURATION")]
+    pub every: Option<String>,
+    /// With --every: how far back (default `2y`).
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
+    /// The points: these revisions (commit ids, branches or tags; repeatable).
+    #[arg(long, value_name = "REV")]
+    pub rev: Vec<String>,
+    /// Output format.
+    #[arg(long, short = 'f', default_value = "text", value_parser = crate::timeline::FORMATS.to_vec())]
+    pub format: String,
+    /// Write the timeline to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when the last point (HEAD) is below the point before it in any section.
+    #[arg(long)]
+    pub fail_on_regression: bool,
+    /// Add or override rules by id from a directory of rule files (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Configuration file (default: the work tree's `.cnmm.yml`, the same for every point).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Length of each point's history window in days (ending at its committer date).
+    #[arg(long, value_name = "DAYS", default_value_t = 365)]
+    pub history_window: u32,
+    /// Worker threads per point (default: the number of CPUs).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Show every evidence item of each change in the text timeline.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]

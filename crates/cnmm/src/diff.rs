@@ -6,7 +6,8 @@ use crate::cli::DiffArgs;
 use crate::{UserError, EXIT_BELOW_TARGET, EXIT_OK};
 use cnmm_model::text::sanitize;
 use cnmm_model::{Assessment, CriterionResult, Evidence, SectionId, Status};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 use std::path::Path;
 
@@ -24,19 +25,19 @@ pub struct Diff {
     pub regression: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Side {
     pub path: String,
     pub commit: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Change {
     pub base: u8,
     pub head: u8,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SectionChange {
     pub id: SectionId,
     pub title: String,
@@ -44,7 +45,7 @@ pub struct SectionChange {
     pub head: u8,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CriterionChange {
     pub id: String,
     pub section: SectionId,
@@ -56,7 +57,7 @@ pub struct CriterionChange {
     /// used to count).
     pub evidence: Vec<Evidence>,
     /// For a lost criterion, why HEAD does not count it (reason and excluded items).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub why_not: Vec<String>,
 }
 

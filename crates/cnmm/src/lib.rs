@@ -11,6 +11,7 @@ pub mod explain;
 pub mod gate;
 pub mod progress;
 pub mod scan;
+pub mod timeline;
 
 use clap::Parser;
 use std::fmt;
@@ -61,6 +62,7 @@ pub fn run() -> i32 {
         cli::Command::Rules { command } => explain::rules(&command),
         cli::Command::Explain { target, rules } => explain::explain(&target, &rules),
         cli::Command::Diff(a) => diff::run(&a),
+        cli::Command::Timeline(a) => timeline::run(&a),
         cli::Command::Completions { shell } => {
             let mut cmd = <cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "cnmm", &mut std::io::stdout());

@@ -388,7 +388,7 @@ pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {
     }
     if let Some(rev) = &opts.rev {
         // `--rev`: the history is read from that commit (the tree scanned is its tree).
-        match repo.revparse_single(rev).and_then(|o| o.peel_to_commit()) {
+        match resolve_commit(&repo, rev) {
             Ok(c) => {
                 out.head = Some(c.id().to_string());
                 return finish(&repo, &c, opts, out);
@@ -432,6 +432,21 @@ pub fn read(root: &Path, opts: &HistoryOptions) -> HistoryOutcome {
         ));
     }
     finish(&repo, &head_commit, opts, out)
+}
+
+/// The commit `rev` names. A full commit id is looked up directly: revision parsing
+/// would first read every ref (a timeline resolves one id per point, in repositories
+/// with thousands of tags).
+pub fn resolve_commit<'r>(
+    repo: &'r git2::Repository,
+    rev: &str,
+) -> Result<git2::Commit<'r>, git2::Error> {
+    if rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if let Ok(c) = git2::Oid::from_str(rev).and_then(|id| repo.find_commit(id)) {
+            return Ok(c);
+        }
+    }
+    repo.revparse_single(rev).and_then(|o| o.peel_to_commit())
 }
 
 /// Reads the history behind the commit `head` of an open repository (one without a
