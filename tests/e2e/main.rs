@@ -15,3 +15,4 @@ mod history;
 mod providers;
 mod reports;
 mod schema;
+mod timeline;

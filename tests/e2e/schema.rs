@@ -4,26 +4,61 @@
 
 use crate::support::{assess, materialise, workspace_root};
 
-fn generated() -> String {
-    let schema = schemars::schema_for!(cnmm_model::Assessment);
-    let mut s = serde_json::to_string_pretty(&schema).expect("schema json");
+fn pretty(schema: &schemars::Schema) -> String {
+    let mut s = serde_json::to_string_pretty(schema).expect("schema json");
     s.push('\n');
     s
 }
 
-#[test]
-fn checked_in_schema_matches_the_report_types() {
-    let path = workspace_root().join("schema/report.schema.json");
-    let want = generated();
+fn generated() -> String {
+    pretty(&schemars::schema_for!(cnmm_model::Assessment))
+}
+
+fn generated_timeline() -> String {
+    pretty(&schemars::schema_for!(cnmm::timeline::Timeline))
+}
+
+/// The checked-in `schema/NAME` is `want`; `CNMM_BLESS=1` rewrites it.
+fn check_in(name: &str, want: &str) {
+    let path = workspace_root().join("schema").join(name);
     if std::env::var_os("CNMM_BLESS").is_some() {
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&path, &want).expect("write schema");
+        std::fs::write(&path, want).expect("write schema");
     }
     let have = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         have == want,
-        "schema/report.schema.json is out of date; run `CNMM_BLESS=1 cargo test --test e2e schema` and review the diff"
+        "schema/{name} is out of date; run `CNMM_BLESS=1 cargo test --test e2e schema` and review the diff"
     );
+}
+
+#[test]
+fn checked_in_schema_matches_the_report_types() {
+    check_in("report.schema.json", &generated());
+}
+
+#[test]
+fn checked_in_timeline_schema_matches_the_timeline_types() {
+    check_in("timeline.schema.json", &generated_timeline());
+}
+
+#[test]
+fn real_timelines_validate_against_their_schema() {
+    let schema: serde_json::Value =
+        serde_json::from_str(&generated_timeline()).expect("schema");
+    let validator = jsonschema::validator_for(&schema).expect("valid schema");
+    let repo = materialise("scenarios/github-app".as_ref(), true);
+    let out = assert_cmd::Command::cargo_bin("cnmm")
+        .expect("binary")
+        .args(["timeline", "--format", "json", "--rev", "HEAD"])
+        .arg(repo.path())
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(!json["points"][0]["criteria"].as_array().is_none_or(Vec::is_empty));
+    let errors: Vec<String> = validator.iter_errors(&json).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
 }
 
 #[test]

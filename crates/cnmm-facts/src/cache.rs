@@ -80,6 +80,10 @@ fn holds(lookup: &Lookup, inv: &Inventory) -> bool {
     }
 }
 
+/// The extractors (indexes into the registry) and the rules' file queries (indexes)
+/// that claim a path.
+pub(crate) type Claims = (Vec<usize>, Vec<usize>);
+
 /// What the clone's own configuration says of the repository (not its tree).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Repository {
@@ -178,7 +182,7 @@ pub struct ScanCache {
     /// Directory listings of the trees.
     pub(crate) trees: crate::inventory::TreeCache,
     /// Which extractors and file queries claim a path (indexes).
-    pub(crate) claims: Generational<String, Arc<(Vec<usize>, Vec<usize>)>>,
+    pub(crate) claims: Generational<String, Arc<Claims>>,
     /// Texts of other files that extractors and the pipeline model read, by blob id.
     pub(crate) texts: Generational<git2::Oid, Result<Arc<String>, String>>,
     /// What the clone's configuration says of the repository.

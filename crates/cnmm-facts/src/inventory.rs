@@ -318,13 +318,12 @@ pub fn walk_tree_cached(
             e.message()
         )
     })?;
-    let commit = crate::history::resolve_commit(&repo, rev)
-        .map_err(|e| {
-            format!(
-                "--rev {rev}: no such commit in the repository ({}); pass a commit id, branch or tag",
-                e.message()
-            )
-        })?;
+    let commit = crate::history::resolve_commit(&repo, rev).map_err(|e| {
+        format!(
+            "--rev {rev}: no such commit in the repository ({}); pass a commit id, branch or tag",
+            e.message()
+        )
+    })?;
     let tree = commit
         .tree()
         .map_err(|e| format!("--rev {rev}: its tree cannot be read: {}", e.message()))?;

@@ -519,7 +519,9 @@ fn scan_files(
         inventory: &inv,
         reader: &reader,
         default_branch: repository.default_branch,
-        repo_owner: repository.origin_owner.or_else(|| declared_owner(&inv, &reader)),
+        repo_owner: repository
+            .origin_owner
+            .or_else(|| declared_owner(&inv, &reader)),
         followed: &followed,
         consulted: None,
     };

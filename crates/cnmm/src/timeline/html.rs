@@ -142,7 +142,10 @@ pub fn render(t: &Timeline) -> String {
     }
     o.push_str(&chart("Overall", t, &|p: &Point| p.overall));
 
-    let _ = writeln!(o, "<h2>Points</h2>\n<table>\n<tr><th>Point</th><th>Date</th><th>Commit</th>");
+    let _ = writeln!(
+        o,
+        "<h2>Points</h2>\n<table>\n<tr><th>Point</th><th>Date</th><th>Commit</th>"
+    );
     for id in SectionId::ALL {
         let _ = write!(o, "<th>{}</th>", esc(id.title()));
     }
@@ -222,12 +225,7 @@ pub fn render(t: &Timeline) -> String {
                             Some(l) => format!("{}:{l}", e.path),
                             None => e.path.clone(),
                         };
-                        let _ = write!(
-                            o,
-                            "<li><code>{}</code> {}</li>",
-                            esc(&loc),
-                            esc(&e.detail)
-                        );
+                        let _ = write!(o, "<li><code>{}</code> {}</li>", esc(&loc), esc(&e.detail));
                     }
                     for w in &cr.why_not {
                         let _ = write!(o, "<li class=\"na\">{}</li>", esc(w));

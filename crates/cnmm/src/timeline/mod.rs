@@ -54,8 +54,9 @@ pub struct Point {
     /// Tag names, the date of the period, the revision as given, or `HEAD`; several
     /// when they name one commit (`v2.0.0, HEAD`).
     pub labels: Vec<String>,
-    /// `tag`, `date`, `rev` or `head`.
-    pub kind: String,
+    /// Why the point was chosen (a point that is several, such as a tag at HEAD, is
+    /// `head`).
+    pub kind: points::Kind,
     pub commit: Option<String>,
     /// The commit's committer date (UTC, RFC 3339); for a point without a commit, the
     /// tagger's or the period's date, if any.
@@ -139,7 +140,7 @@ impl Point {
     fn unassessed(c: &Chosen) -> Point {
         Point {
             labels: c.labels.clone(),
-            kind: c.kind.as_str().to_string(),
+            kind: c.kind,
             commit: c.commit.map(|id| id.to_string()),
             date: c.time.map(cnmm_facts::history::rfc3339),
             unavailable: c.unavailable.clone(),
@@ -197,7 +198,11 @@ pub fn build(
             from: w[0],
             to: w[1],
             overall: d.overall,
-            sections: d.sections.into_iter().filter(|s| s.base != s.head).collect(),
+            sections: d
+                .sections
+                .into_iter()
+                .filter(|s| s.base != s.head)
+                .collect(),
             gained: d.gained,
             lost: d.lost,
         });
@@ -306,9 +311,8 @@ pub fn run(a: &TimelineArgs) -> Result<i32, UserError> {
         },
     )?;
     match &a.output {
-        Some(p) => std::fs::write(p, out.as_bytes()).map_err(|e| {
-            UserError(format!("cannot write the timeline to {}: {e}", p.display()))
-        })?,
+        Some(p) => std::fs::write(p, out.as_bytes())
+            .map_err(|e| UserError(format!("cannot write the timeline to {}: {e}", p.display())))?,
         None => {
             let mut stdout = std::io::stdout().lock();
             let _ = stdout.write_all(out.as_bytes());

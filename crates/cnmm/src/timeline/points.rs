@@ -54,8 +54,20 @@ pub fn parse_duration(flag: &str, text: &str) -> Result<i64, UserError> {
     Ok(n * days_per * 86_400)
 }
 
-/// Why a point was chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// Why a point was chosen: a version tag, a period's date, a revision given, or HEAD.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Kind {
     Tag,
     Date,
@@ -183,35 +195,7 @@ fn by_tags(repo: &git2::Repository, head: &git2::Commit, n: usize, shallow: bool
         if !history::is_version_tag(&short) {
             return true;
         }
-        let Ok(obj) = repo.find_object(oid, None) else {
-            cands.push(TagCandidate {
-                name: short,
-                commit: Err("the tag's object is missing".into()),
-                time: None,
-            });
-            return true;
-        };
-        let tagger = obj
-            .as_tag()
-            .and_then(|t| t.tagger())
-            .map(|t| t.when().seconds());
-        let commit = match obj.peel(git2::ObjectType::Any) {
-            Ok(target) => match target.kind() {
-                Some(git2::ObjectType::Commit) => repo
-                    .find_commit(target.id())
-                    .map(|c| (c.id(), c.committer().when().seconds()))
-                    .map_err(|e| e.message().to_string()),
-                Some(other) => Err(format!(
-                    "the tag points at a {other}, not a commit; there is no history or release to assess"
-                )),
-                None => Err("the tag points at an object of unknown type".into()),
-            },
-            Err(e) if shallow => Err(format!(
-                "its commit is beyond the shallow clone's boundary ({}); run `{UNSHALLOW_FIX}` to include it",
-                e.message()
-            )),
-            Err(e) => Err(format!("its target cannot be read: {}", e.message())),
-        };
+        let (tagger, commit) = tag_target(repo, oid, shallow);
         // Tag time as the report dates tags: the tagger's date of an annotated tag,
         // else the commit's.
         let time = tagger.or(commit.as_ref().ok().map(|(_, t)| *t));
@@ -254,6 +238,55 @@ fn by_tags(repo: &git2::Repository, head: &git2::Commit, n: usize, shallow: bool
         }
     }
     chosen
+}
+
+/// What a tag ref names: its tagger's date (annotated tags), and the commit it tags
+/// with the commit's date, or why there is none.
+#[allow(clippy::type_complexity)]
+fn tag_target(
+    repo: &git2::Repository,
+    oid: git2::Oid,
+    shallow: bool,
+) -> (Option<i64>, Result<(git2::Oid, i64), String>) {
+    let missing = |what: &str, e: &git2::Error| {
+        if shallow {
+            format!(
+                "{what} is beyond the shallow clone's boundary ({}); run `{UNSHALLOW_FIX}` to include it",
+                e.message()
+            )
+        } else {
+            format!("{what} cannot be read: {}", e.message())
+        }
+    };
+    let mut obj = match repo.find_object(oid, None) {
+        Ok(o) => o,
+        Err(e) => return (None, Err(missing("the tagged object", &e))),
+    };
+    let tagger = obj
+        .as_tag()
+        .and_then(|t| t.tagger())
+        .map(|t| t.when().seconds());
+    // Tags of tags, down to what they name.
+    for _ in 0..16 {
+        let Some(next) = obj.as_tag().map(|t| t.target_id()) else {
+            break;
+        };
+        obj = match repo.find_object(next, None) {
+            Ok(o) => o,
+            Err(e) => return (tagger, Err(missing("the tagged object", &e))),
+        };
+    }
+    let commit = match obj.kind() {
+        Some(git2::ObjectType::Commit) => repo
+            .find_commit(obj.id())
+            .map(|c| (c.id(), c.committer().when().seconds()))
+            .map_err(|e| missing("its commit", &e)),
+        Some(other) => Err(format!(
+            "the tag points at a {other}, not a commit; there is no tree or history to assess"
+        )),
+        None => Err("the tag points at an object of unknown type".into()),
+    };
+    (tagger, commit)
 }
 
 /// Which commits HEAD reaches: one walk newest committer date first, advanced only as

@@ -127,7 +127,12 @@ fn text(t: &Timeline, o: &Options) -> String {
         .iter()
         .map(|p| truncate(&sanitize(&p.label()), 28))
         .collect();
-    let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(5).max(5);
+    let width = labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
     let mut head = format!("  {:<width$}  {:<10}  {:<12}", "point", "date", "commit");
     for id in SectionId::ALL {
         let _ = write!(head, "  {:>8}", short_title(id));
@@ -220,10 +225,17 @@ fn text(t: &Timeline, o: &Options) -> String {
         }
     }
 
-    let noisy: Vec<&Point> = t.points.iter().filter(|p| !p.diagnostics.is_empty()).collect();
+    let noisy: Vec<&Point> = t
+        .points
+        .iter()
+        .filter(|p| !p.diagnostics.is_empty())
+        .collect();
     if !noisy.is_empty() {
         let _ = writeln!(out);
-        let _ = writeln!(out, "Diagnostics (errors and warnings per point; `cnmm scan --rev COMMIT` shows them all)");
+        let _ = writeln!(
+            out,
+            "Diagnostics (errors and warnings per point; `cnmm scan --rev COMMIT` shows them all)"
+        );
         for p in noisy {
             let first = &p.diagnostics[0];
             let loc = match (&first.path, first.line) {
@@ -387,7 +399,7 @@ fn csv(t: &Timeline) -> String {
         let lead = format!(
             "{i},{},{},{},{}",
             field(&p.labels.join(" ")),
-            p.kind,
+            p.kind.as_str(),
             p.commit.as_deref().unwrap_or(""),
             p.date.as_deref().unwrap_or("")
         );
@@ -424,7 +436,10 @@ mod tests {
 
     #[test]
     fn sparks_follow_the_levels() {
-        let s: String = [Some(1), Some(3), None, Some(5)].into_iter().map(spark).collect();
+        let s: String = [Some(1), Some(3), None, Some(5)]
+            .into_iter()
+            .map(spark)
+            .collect();
         assert_eq!(s, "▁▄·█");
     }
 }
