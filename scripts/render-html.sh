@@ -3,7 +3,9 @@
 # page (chart, tables, evidence) in a real browser. Needs Debian's chromium
 # (`apt-get install -y chromium`); cargo test does not depend on it.
 #
-# Usage: scripts/render-html.sh [REPO] [OUT.png] [extra cnmm scan flags...]
+# Usage: scripts/render-html.sh [REPO] [OUT.png] [extra cnmm flags...]
+# SUBCOMMAND=timeline renders `cnmm timeline REPO --format html` instead of the scan
+# report (extra flags go to it: `--tags 24`).
 set -eu
 
 repo=${1:-.}
@@ -20,7 +22,7 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # The scan's exit code 1 (below a --fail-below target) still produces a report.
-"$cnmm" scan "$repo" --format html --output "$work/report.html" "$@" || [ $? -eq 1 ]
+"$cnmm" "${SUBCOMMAND:-scan}" "$repo" --format html --output "$work/report.html" "$@" || [ $? -eq 1 ]
 
 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \

@@ -44,8 +44,7 @@ fn checked_in_timeline_schema_matches_the_timeline_types() {
 
 #[test]
 fn real_timelines_validate_against_their_schema() {
-    let schema: serde_json::Value =
-        serde_json::from_str(&generated_timeline()).expect("schema");
+    let schema: serde_json::Value = serde_json::from_str(&generated_timeline()).expect("schema");
     let validator = jsonschema::validator_for(&schema).expect("valid schema");
     let repo = materialise("scenarios/github-app".as_ref(), true);
     let out = assert_cmd::Command::cargo_bin("cnmm")
@@ -54,10 +53,19 @@ fn real_timelines_validate_against_their_schema() {
         .arg(repo.path())
         .output()
         .expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert!(!json["points"][0]["criteria"].as_array().is_none_or(Vec::is_empty));
-    let errors: Vec<String> = validator.iter_errors(&json).map(|e| e.to_string()).collect();
+    assert!(!json["points"][0]["criteria"]
+        .as_array()
+        .is_none_or(Vec::is_empty));
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "{errors:?}");
 }
 

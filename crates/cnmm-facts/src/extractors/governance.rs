@@ -165,8 +165,10 @@ fn version_heading() -> &'static Regex {
         // 2.89.3` (underlined), `Changes in libsoup from 3.6.6 to 3.7.1:`,
         // `Noteworthy changes in release 2.4 (2024-01-01)`; `## Version 10.32.6`; a line
         // that is only a version (`v14.56.1`); a name and a version as a heading (`# Text
-        // Editor 50.0`, `gnome-clocks 50.beta` underlined).
-        Regex::new(r"(?m)^(?:#{1,4}\s*\[?v?\d+\.\d+(?:\.\d+)?[^\n]*|#{1,4}\s*(?:[Vv]ersion|[Rr]elease)\s+\[?v?\d+\.\d+[^\n]*|v?\d+\.\d+\.\d+[ \t]*$|\[?v?\d+\.\d+\.\d+\]?[^\n]*\n[-=~]{3,}|(?:[A-Z][a-z]+ )(?:[a-z]+ ){0,2}?(?:changes|version|release)\b[^\n]{0,60}\b\d+\.\d+[^\n]*|(?:Changes|Version|Release)\b[^\n]{0,60}\b\d+\.\d+[^\n]*|#{1,4}[ \t]+[A-Za-z][^\n]{0,40}?[ \t]v?\d+\.(?:\d+|alpha|beta|rc|xx)[^\n]*|[A-Za-z][\w.+-]*(?:[ \t][\w.+-]+){0,3}[ \t]v?\d+\.(?:\d+|alpha|beta|rc)[\w.-]*[ \t]*\n[-=~]{3,})").expect("static regex")
+        // Editor 50.0`, `gnome-clocks 50.beta` underlined). Word boundaries are ASCII:
+        // a Unicode one would stop the lazy DFA on any non-ASCII text (a NEWS file's
+        // contributors' names) and leave the search to the far slower PikeVM.
+        Regex::new(r"(?m)^(?:#{1,4}\s*\[?v?\d+\.\d+(?:\.\d+)?[^\n]*|#{1,4}\s*(?:[Vv]ersion|[Rr]elease)\s+\[?v?\d+\.\d+[^\n]*|v?\d+\.\d+\.\d+[ \t]*$|\[?v?\d+\.\d+\.\d+\]?[^\n]*\n[-=~]{3,}|(?:[A-Z][a-z]+ )(?:[a-z]+ ){0,2}?(?:changes|version|release)(?-u:\b)[^\n]{0,60}(?-u:\b)\d+\.\d+[^\n]*|(?:Changes|Version|Release)(?-u:\b)[^\n]{0,60}(?-u:\b)\d+\.\d+[^\n]*|#{1,4}[ \t]+[A-Za-z][^\n]{0,40}?[ \t]v?\d+\.(?:\d+|alpha|beta|rc|xx)[^\n]*|[A-Za-z][\w.+-]*(?:[ \t][\w.+-]+){0,3}[ \t]v?\d+\.(?:\d+|alpha|beta|rc)[\w.-]*[ \t]*\n[-=~]{3,})").expect("static regex")
     })
 }
 

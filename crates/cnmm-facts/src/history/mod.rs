@@ -577,8 +577,8 @@ pub struct CommitRecord {
     id: git2::Oid,
     time: i64,
     parents: Vec<git2::Oid>,
-    /// Lower-cased.
-    author_email: Vec<u8>,
+    /// Lower-cased; shared, so counting distinct authors copies nothing.
+    author_email: Arc<[u8]>,
     bot: Option<(String, &'static str)>,
     signed: bool,
     forge_signed: bool,
@@ -608,7 +608,7 @@ impl CommitRecord {
             id: commit.id(),
             time: c.when().seconds(),
             parents: commit.parent_ids().collect(),
-            author_email,
+            author_email: author_email.into(),
             bot,
             signed,
             forge_signed,
@@ -782,7 +782,7 @@ fn walk(
         commit: commits.get(head.id())?,
     });
     let mut next_first_parent = Some(head.id());
-    let mut authors: HashSet<Vec<u8>> = HashSet::new();
+    let mut authors: HashSet<Arc<[u8]>> = HashSet::new();
     let mut older_in_a_row = 0u32;
     while let Some(Queued { time: t, commit }) = queue.pop() {
         let is_first_parent = next_first_parent == Some(commit.id);
@@ -841,7 +841,7 @@ fn walk(
     for (list, window) in [(&mut current, "current"), (&mut previous, "previous")] {
         list.sort_by(|a, b| (b.time, &b.name).cmp(&(a.time, &a.name)));
         for t in list.iter().take(CITED_TAGS_PER_WINDOW) {
-            out.facts.push(tag_fact(repo, t, window));
+            out.facts.push(tag_fact(&commits, t, window));
         }
     }
     let s = &out.summary;
@@ -909,7 +909,7 @@ fn count_commit(
     commit: &CommitRecord,
     is_first_parent: bool,
     s: &mut HistorySummary,
-    authors: &mut HashSet<Vec<u8>>,
+    authors: &mut HashSet<Arc<[u8]>>,
     cites: &mut Citations,
 ) {
     s.commits += 1;
@@ -1068,12 +1068,12 @@ fn version_tags(
 }
 
 /// The evidence of one cited tag; its commit is read here, for the subject line.
-fn tag_fact(repo: &git2::Repository, t: &TagInfo, window: &str) -> Fact {
+fn tag_fact(commits: &Commits, t: &TagInfo, window: &str) -> Fact {
     let date = rfc3339(t.time);
     let commit = t.commit.to_string();
-    let subject = repo.find_commit(t.commit).map_or(String::new(), |c| {
-        subject_of(&String::from_utf8_lossy(c.message_bytes())).to_string()
-    });
+    let subject = commits
+        .get(t.commit)
+        .map_or(String::new(), |c| c.subject.clone());
     let kind = match (t.annotated, t.signed) {
         (true, true) => "annotated, signed",
         (true, false) => "annotated",

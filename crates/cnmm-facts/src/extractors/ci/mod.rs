@@ -483,11 +483,49 @@ pub fn branch_matches(pattern: &str, branch: &str) -> bool {
     if p == branch || p == "*" || p == "**" {
         return true;
     }
-    if p.starts_with('/') && p.ends_with('/') && p.len() > 2 {
-        // GitLab-style regex filter.
-        return regex::Regex::new(&p[1..p.len() - 1]).is_ok_and(|re| re.is_match(branch));
+    branch_matcher(p).is_some_and(|m| match &*m {
+        BranchMatcher::Regex(re) => re.is_match(branch),
+        BranchMatcher::Glob(g) => g.is_match(branch),
+    })
+}
+
+enum BranchMatcher {
+    Regex(regex::Regex),
+    Glob(globset::GlobMatcher),
+}
+
+/// The compiled form of a branch pattern (a GitLab `/regex/` or a glob), or `None` when
+/// it does not compile. Trigger narrowing asks about the same few patterns for every job
+/// (and every point of a timeline), so they are compiled once per process; the memo
+/// stops growing at [`MAX_BRANCH_MATCHERS`] patterns (a hostile file cannot grow it).
+fn branch_matcher(p: &str) -> Option<std::sync::Arc<BranchMatcher>> {
+    const MAX_BRANCH_MATCHERS: usize = 4096;
+    type Memo = std::sync::Mutex<HashMap<String, Option<std::sync::Arc<BranchMatcher>>>>;
+    static MEMO: std::sync::OnceLock<Memo> = std::sync::OnceLock::new();
+    let memo = MEMO.get_or_init(Default::default);
+    let lock = || {
+        memo.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    if let Some(hit) = lock().get(p) {
+        return hit.clone();
     }
-    globset::Glob::new(p).is_ok_and(|g| g.compile_matcher().is_match(branch))
+    let compiled = if p.starts_with('/') && p.ends_with('/') && p.len() > 2 {
+        // GitLab-style regex filter.
+        regex::Regex::new(&p[1..p.len() - 1])
+            .ok()
+            .map(BranchMatcher::Regex)
+    } else {
+        globset::Glob::new(p)
+            .ok()
+            .map(|g| BranchMatcher::Glob(g.compile_matcher()))
+    }
+    .map(std::sync::Arc::new);
+    let mut m = lock();
+    if m.len() < MAX_BRANCH_MATCHERS {
+        m.insert(p.to_string(), compiled.clone());
+    }
+    compiled
 }
 
 /// How a job's token is scoped.
