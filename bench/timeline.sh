@@ -13,7 +13,10 @@
 #   scan_c, scan_MiB      one `cnmm scan` of HEAD (of the work tree; `--rev HEAD` for a
 #                         bare repository), CPU seconds and peak resident MiB
 #   tN_c, tN_MiB          `cnmm timeline --tags N -f json`
+#   loop24_c              the same 24 points as 24 separate `cnmm scan --rev COMMIT`
+#                         (what a script around `scan` would cost), CPU
 #   x_cpu, x_mem          timeline at 24 points / one scan (CPU, peak memory)
+#   x_loop                timeline at 24 points / loop24_c
 #   per_pt_ms             (t48_c - t12_c) / 36 points: the cost of one more point
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +28,7 @@ build_cnmm
 echo "# $(date -u +%FT%TZ) $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-), load $(load), RUNS=$RUNS"
 printf '%-14s %6s %7s %5s | %6s %5s' repo files commits tags scan_c MiB
 for n in $POINTS; do printf ' | %6s %5s' "t${n}_c" MiB; done
-printf ' | %5s %5s %9s\n' x_cpu x_mem per_pt_ms
+printf ' | %8s | %5s %5s %6s %9s\n' loop24_c x_cpu x_mem x_loop per_pt_ms
 
 for repo in "$@"; do
   label=$(basename "$repo")
@@ -46,6 +49,8 @@ for repo in "$@"; do
     kb[$n]=$k
     printf ' | %6s %5s' "$c" "$(mib "$k")"
   done
+  commits_24=$("$CNMM" timeline "$repo" --tags 24 -f json | python3 -c 'import json,sys; print(" ".join(p["commit"] for p in json.load(sys.stdin)["points"] if p.get("commit")))')
+  read -r _ loop_c _ _ _ < <(best 1 bash -c 'cnmm=$1; repo=$2; shift 2; for c in "$@"; do "$cnmm" scan "$repo" --rev "$c" -f json -o /dev/null; done' _ "$CNMM" "$repo" $commits_24)
   per_pt=$(awk "BEGIN{ printf \"%.1f\", (${cpu[48]:-0} - ${cpu[12]:-0}) * 1000 / 36 }")
-  printf ' | %5s %5s %9s\n' "$(ratio "${cpu[24]:-0}" "$scan_c")" "$(ratio "${kb[24]:-0}" "$scan_kb")" "$per_pt"
+  printf ' | %8s | %5s %5s %6s %9s\n' "$loop_c" "$(ratio "${cpu[24]:-0}" "$scan_c")" "$(ratio "${kb[24]:-0}" "$scan_kb")" "$(ratio "${cpu[24]:-0}" "$loop_c")" "$per_pt"
 done
