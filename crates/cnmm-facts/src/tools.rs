@@ -354,19 +354,34 @@ impl<'a> ToolMatcher<'a> {
         }
         // Remote references only: a local action is read, not guessed from its name.
         if out.is_empty() && !path.starts_with("./") && path.matches('/').count() >= 1 {
-            let last = path.rsplit('/').next().unwrap_or("");
-            for p in &self.uses_names {
-                if p.name.is_match(last) {
-                    out.push(
-                        self.hit(p.tool, Via::Uses, reference.to_string(), None)
-                            .judged(format!(
-                                "`{reference}` cannot be read offline; it is known only by its name"
-                            )),
-                    );
-                }
-            }
+            out = self.match_uses_name(
+                reference,
+                format!("`{reference}` cannot be read offline; it is known only by its name"),
+            );
         }
         out
+    }
+
+    /// Tool uses of an action known only by its name (the last segment of its path), as
+    /// judged evidence with `why`: a remote action, or a local one that an earlier step
+    /// puts in place when the job runs.
+    pub fn match_uses_name(&self, reference: &str, why: String) -> Vec<ToolMatch> {
+        let path = reference
+            .split('@')
+            .next()
+            .unwrap_or(reference)
+            .trim()
+            .trim_end_matches('/')
+            .to_ascii_lowercase();
+        let last = path.rsplit('/').next().unwrap_or("");
+        self.uses_names
+            .iter()
+            .filter(|p| p.name.is_match(last))
+            .map(|p| {
+                self.hit(p.tool, Via::Uses, reference.to_string(), None)
+                    .judged(why.clone())
+            })
+            .collect()
     }
 
     /// Tool uses of a container image reference (`aquasec/trivy:0.50`).

@@ -1395,6 +1395,9 @@ fn expand_into(
         let mut matches: Vec<ToolMatch> = s.tools.clone();
         if let Some(u) = &s.uses {
             matches.extend(ctx.tools.match_uses(u, &s.with));
+            if matches.is_empty() {
+                matches.extend(missing_local_action(u, ctx));
+            }
         }
         if let Some(img) = &s.image {
             matches.extend(ctx.tools.match_image(img));
@@ -1475,6 +1478,29 @@ fn expand_into(
             }
         }
     }
+}
+
+/// A local action (`uses: ./path`) whose `action.yml` is not in the repository: an
+/// earlier step of the job puts it there when the job runs (an organisation's action
+/// bundle checked out into `.github/`), so what it does is known only by its name, as
+/// for a remote action.
+fn missing_local_action(reference: &str, ctx: &Ctx) -> Vec<ToolMatch> {
+    let Some(target) = local_target(reference, "") else {
+        return Vec::new();
+    };
+    if target.is_empty()
+        || ["action.yml", "action.yaml"]
+            .iter()
+            .any(|f| ctx.file(&format!("{target}/{f}")).is_some())
+    {
+        return Vec::new();
+    }
+    ctx.tools.match_uses_name(
+        reference,
+        format!(
+            "`{reference}` is not in the repository (an earlier step puts it there when the job runs); it is known only by its name"
+        ),
+    )
 }
 
 fn dedup_matches(ms: &mut Vec<ToolMatch>) {
