@@ -42,6 +42,12 @@ pub enum Command {
     /// one commit per period, or given revisions), each as `scan --rev POINT` judges
     /// it, and what was gained or lost from one point to the next.
     Timeline(TimelineArgs),
+    /// A whole organisation: scan many repositories into a SQLite database (on one
+    /// machine, or in shards), and report on them together.
+    Fleet {
+        #[command(subcommand)]
+        command: FleetCommand,
+    },
     /// Print a shell completion script (e.g. `cnmm completions bash > /etc/bash_completion.d/cnmm`).
     Completions {
         #[arg(value_enum)]
@@ -107,6 +113,80 @@ pub struct TimelineArgs {
     /// Show every evidence item of each change in the text timeline.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FleetCommand {
+    /// Scan every repository found below SOURCES (directories holding checkouts or bare
+    /// repositories, or files listing their paths) into the database, or one shard of
+    /// them into a shard file.
+    Scan(FleetScanArgs),
+    /// Load shard files (`scan --shard I/N --out DIR`) into the database. Idempotent.
+    Ingest {
+        /// Shard files, or directories holding them (`*.ndjson`).
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        #[arg(long, value_name = "FILE", default_value = "cnmm-fleet.db")]
+        db: PathBuf,
+        /// The run the shards join (default: the label they were scanned with).
+        #[arg(long, value_name = "LABEL")]
+        label: Option<String>,
+    },
+    /// Print the lines of a repository list (URLs or paths) that belong to shard I/N:
+    /// what one leg of a sharded run clones.
+    Slice {
+        list: PathBuf,
+        #[arg(long, value_name = "I/N")]
+        shard: String,
+    },
+    /// The organisation's report of the latest run.
+    Report(FleetReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FleetScanArgs {
+    /// Directories holding checkouts (each git work tree or bare repository below them,
+    /// not descending into one), or text files listing repository paths.
+    pub sources: Vec<PathBuf>,
+    /// The SQLite database (created if missing).
+    #[arg(long, value_name = "FILE", default_value = "cnmm-fleet.db")]
+    pub db: PathBuf,
+    /// Scan only shard I of N (0-based, as `JOB_COMPLETION_INDEX`): a stable partition
+    /// by the repositories' identities. Needs --out and --label.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// With --shard: the directory the shard file (`shard-I-of-N.ndjson`) is written to.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Name the run (a date, a CI run id); scanning again under the same label resumes
+    /// that run.
+    #[arg(long, value_name = "LABEL")]
+    pub label: Option<String>,
+    /// Scan every repository again, even if its HEAD and policy are unchanged.
+    #[arg(long)]
+    pub force: bool,
+    /// A configuration file for every repository (default: each one's `.cnmm.yml`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Extra rule directories (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Repositories scanned at once (default: the number of CPUs).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct FleetReportArgs {
+    #[arg(long, value_name = "FILE", default_value = "cnmm-fleet.db")]
+    pub db: PathBuf,
+    #[arg(long, short = 'f', default_value = "html", value_parser = crate::fleet::report::FORMATS.to_vec())]
+    pub format: String,
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 naming every repository below the target (`3`, or `security=4,ci_cd=3`).
+    #[arg(long, value_name = "N|SECTION=N,...")]
+    pub fail_below: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

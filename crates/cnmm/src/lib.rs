@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod diff;
 pub mod explain;
+pub mod fleet;
 pub mod gate;
 pub mod progress;
 pub mod scan;
@@ -63,6 +64,7 @@ pub fn run() -> i32 {
         cli::Command::Explain { target, rules } => explain::explain(&target, &rules),
         cli::Command::Diff(a) => diff::run(&a),
         cli::Command::Timeline(a) => timeline::run(&a),
+        cli::Command::Fleet { command } => fleet::run(&command),
         cli::Command::Completions { shell } => {
             let mut cmd = <cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "cnmm", &mut std::io::stdout());
