@@ -11,6 +11,7 @@ mod criteria;
 mod deployment;
 mod determinism;
 mod docs;
+mod fleet;
 mod history;
 mod providers;
 mod reports;

@@ -111,10 +111,13 @@ fn scan_one(m: &Member, opts: &Options, known: &HashMap<String, Vec<(String, Str
         error: None,
         report: None,
     };
+    // Messages name the repository as found, not where it is on this machine.
+    let here = m.path.to_string_lossy().into_owned();
+    let local = |e: String| e.replace(&here, &m.source_path);
     let (commit, bare) = match head_of(&m.path) {
         Ok(h) => h,
         Err(e) => {
-            o.error = Some(e);
+            o.error = Some(local(e));
             return o;
         }
     };
@@ -145,7 +148,7 @@ fn scan_one(m: &Member, opts: &Options, known: &HashMap<String, Vec<(String, Str
             o.status = "scanned".into();
             o.report = Some(a);
         }
-        Ok(Err(e)) => o.error = Some(cnmm_model::text::sanitize_lines(&e.0)),
+        Ok(Err(e)) => o.error = Some(local(cnmm_model::text::sanitize_lines(&e.0))),
         Err(_) => o.error = Some("the scan failed unexpectedly (a bug in cnmm)".into()),
     }
     o
