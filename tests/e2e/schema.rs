@@ -38,6 +38,54 @@ fn checked_in_schema_matches_the_report_types() {
 }
 
 #[test]
+fn checked_in_fleet_report_schema_matches_the_report_types() {
+    check_in(
+        "fleet-report.schema.json",
+        &pretty(&schemars::schema_for!(cnmm::fleet::report::FleetReport)),
+    );
+}
+
+#[test]
+fn real_fleet_reports_validate_against_their_schema() {
+    let schema: serde_json::Value = serde_json::from_str(&pretty(&schemars::schema_for!(
+        cnmm::fleet::report::FleetReport
+    )))
+    .expect("schema");
+    let validator = jsonschema::validator_for(&schema).expect("valid schema");
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Two repositories named by a list file (a fleet source of its own).
+    let repos = [
+        materialise("scenarios/github-app".as_ref(), true),
+        materialise("scenarios/malformed-workflow".as_ref(), true),
+    ];
+    let list: Vec<String> = repos
+        .iter()
+        .map(|r| r.path().display().to_string())
+        .collect();
+    std::fs::write(dir.path().join("repos.txt"), list.join("\n")).expect("list");
+    let db = dir.path().join("fleet.db");
+    let bin = || assert_cmd::Command::cargo_bin("cnmm").expect("binary");
+    bin()
+        .args(["fleet", "scan", "--db"])
+        .arg(&db)
+        .arg(dir.path().join("repos.txt"))
+        .assert()
+        .success();
+    let out = bin()
+        .args(["fleet", "report", "--format", "json", "--db"])
+        .arg(&db)
+        .output()
+        .expect("run");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["repositories"].as_array().map(Vec::len), Some(2));
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+#[test]
 fn checked_in_timeline_schema_matches_the_timeline_types() {
     check_in("timeline.schema.json", &generated_timeline());
 }
