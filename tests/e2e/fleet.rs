@@ -462,7 +462,7 @@ fn bad_input_exits_2_with_what_to_change() {
     // Errors name the repository as found, never a path of this machine.
     scan(&["--db", &db.to_string_lossy()], dir.path());
     let csv = report(&db, "csv");
-    assert!(csv.contains("local:zz-broken"), "{csv}");
+    assert!(csv.contains("local:checkouts/zz-broken"), "{csv}");
     assert!(!csv.contains(&*dir.path().to_string_lossy()), "{csv}");
     let not_shard = dir.path().join("notes.ndjson");
     std::fs::write(&not_shard, "{\"hello\": 1}\n").expect("write");

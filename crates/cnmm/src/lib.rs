@@ -10,6 +10,7 @@ pub mod diff;
 pub mod explain;
 pub mod fleet;
 pub mod gate;
+pub mod output;
 pub mod progress;
 pub mod scan;
 pub mod timeline;

@@ -7,7 +7,7 @@ use crate::{UserError, EXIT_BELOW_TARGET, EXIT_OK};
 use cnmm_facts::{FilePattern, ScanOptions};
 use cnmm_model::{Assessment, FactKindSpec, Tool, SCHEMA_VERSION};
 use cnmm_rules::{RuleSet, Waiver};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 /// Loads the built-in rules plus extra rule directories.
@@ -232,16 +232,7 @@ pub fn run(a: &ScanArgs) -> Result<i32, UserError> {
         targets: targets.sections.clone(),
     };
     let out = cnmm_report::render(format, &assessment, &opts);
-    match &a.output {
-        Some(p) => std::fs::write(p, out.as_bytes())
-            .map_err(|e| UserError(format!("cannot write the report to {}: {e}", p.display())))?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            // A closed pipe (`cnmm scan | head`) is not an error worth a message.
-            let _ = stdout.write_all(out.as_bytes());
-            let _ = stdout.flush();
-        }
-    }
+    crate::output::emit(&out, a.output.as_deref(), "report")?;
     if targets.is_empty() {
         return Ok(EXIT_OK);
     }

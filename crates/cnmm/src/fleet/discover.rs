@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
     /// Stable across machines: the `origin` remote as `host/owner/name`, else
-    /// `local:` and the path as found (relative to its source directory).
+    /// `local:` and the path as found (from its source directory's name down, or as
+    /// listed).
     pub identity: String,
     /// The directory's name, for people.
     pub name: String,
@@ -100,8 +101,11 @@ fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Vec<(PathBuf, String)>)
             continue;
         }
         if is_repository(&d) {
+            // From the source directory's own name down: two sources holding the same
+            // layout (`a/app`, `b/app`) hold different repositories.
+            let base = root.parent().unwrap_or(root);
             let rel = d
-                .strip_prefix(root)
+                .strip_prefix(base)
                 .unwrap_or(&d)
                 .to_string_lossy()
                 .replace('\\', "/");

@@ -162,15 +162,7 @@ fn report_cmd(a: &FleetReportArgs) -> Result<i32, UserError> {
     let database = db::Db::open(&a.db)?;
     let r = report::build(&database, &targets)?;
     let out = report::render(&a.format, &r)?;
-    match &a.output {
-        Some(p) => std::fs::write(p, out.as_bytes())
-            .map_err(|e| UserError(format!("cannot write {}: {e}", p.display())))?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout.write_all(out.as_bytes());
-            let _ = stdout.flush();
-        }
-    }
+    crate::output::emit(&out, a.output.as_deref(), "fleet report")?;
     if r.below_target.is_empty() {
         return Ok(EXIT_OK);
     }

@@ -398,14 +398,7 @@ fn section_title(key: &str) -> &'static str {
     SectionId::parse(key).map_or("Overall", |s| s.title())
 }
 
-fn field(s: &str) -> String {
-    let s = sanitize(s);
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
+use crate::output::csv_field as field;
 
 fn csv(r: &FleetReport) -> String {
     let mut o = String::from(

@@ -21,7 +21,7 @@ use cnmm_model::{Assessment, Confidence, Diagnostic, SectionId, SectionLevels, S
 use points::{Chosen, Selection};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -310,15 +310,7 @@ pub fn run(a: &TimelineArgs) -> Result<i32, UserError> {
             verbose: a.verbose,
         },
     )?;
-    match &a.output {
-        Some(p) => std::fs::write(p, out.as_bytes())
-            .map_err(|e| UserError(format!("cannot write the timeline to {}: {e}", p.display())))?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout.write_all(out.as_bytes());
-            let _ = stdout.flush();
-        }
-    }
+    crate::output::emit(&out, a.output.as_deref(), "timeline")?;
     if a.fail_on_regression && timeline.regression {
         if let Some(c) = timeline.changes.last() {
             for s in &c.sections {

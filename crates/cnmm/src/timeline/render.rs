@@ -381,15 +381,7 @@ fn markdown(t: &Timeline) -> String {
     o
 }
 
-/// A CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
-fn field(s: &str) -> String {
-    let s = sanitize(s);
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
+use crate::output::csv_field as field;
 
 fn csv(t: &Timeline) -> String {
     let mut o = String::from(
@@ -426,13 +418,6 @@ fn csv(t: &Timeline) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_when_needed() {
-        assert_eq!(field("v1.0"), "v1.0");
-        assert_eq!(field("a,b"), "\"a,b\"");
-        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
-    }
 
     #[test]
     fn sparks_follow_the_levels() {
