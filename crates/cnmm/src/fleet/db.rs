@@ -184,7 +184,22 @@ impl Db {
 
     /// Writes one repository's outcome into `run`, in one transaction.
     pub fn record(&mut self, run: i64, o: &Outcome) -> Result<(), UserError> {
+        self.record_all(run, std::slice::from_ref(o))
+    }
+
+    /// Writes outcomes into `run` in one transaction: all of them or none (a kill
+    /// loses the batch, and the next run redoes it).
+    pub fn record_all(&mut self, run: i64, outcomes: &[Outcome]) -> Result<(), UserError> {
         let tx = self.conn.transaction().map_err(sql)?;
+        for o in outcomes {
+            record_in(&tx, run, o)?;
+        }
+        tx.commit().map_err(sql)
+    }
+}
+
+fn record_in(tx: &rusqlite::Transaction, run: i64, o: &Outcome) -> Result<(), UserError> {
+    {
         tx.execute(
             "INSERT INTO repositories (identity, name, source_path) VALUES (?1, ?2, ?3)
              ON CONFLICT (identity) DO UPDATE SET name = excluded.name, source_path = excluded.source_path",
@@ -258,9 +273,11 @@ impl Db {
             params![run, repo_id, assessment_id, status, error],
         )
         .map_err(sql)?;
-        tx.commit().map_err(sql)
     }
+    Ok(())
+}
 
+impl Db {
     /// Every row of every table as text, by natural keys (identity, commit, policy,
     /// criterion) instead of row ids: parallel workers write assessments in the order
     /// they finish, so ids differ between runs that hold the same results. What two

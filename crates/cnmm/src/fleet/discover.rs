@@ -123,11 +123,16 @@ pub fn is_repository(dir: &Path) -> bool {
         || (dir.join("HEAD").is_file() && dir.join("objects").is_dir() && dir.join("refs").is_dir())
 }
 
-/// `host/owner/name` of the repository's `origin` remote, if it has one.
+/// `host/owner/name` of the repository's `origin` remote, if it has one: from its
+/// configuration file alone (opening the repository would cost a thousand fleets'
+/// worth of ref and config reading on every run).
 fn identity_of(path: &Path) -> Option<String> {
-    let repo = cnmm_facts::history::open(path).ok()?;
-    let remote = repo.find_remote("origin").ok()?;
-    normalise_url(remote.url().ok()?)
+    let config = [path.join(".git/config"), path.join("config")]
+        .into_iter()
+        .find(|p| p.is_file())?;
+    let cfg = git2::Config::open(&config).ok()?;
+    let url = cfg.get_string("remote.origin.url").ok()?;
+    normalise_url(&url)
 }
 
 /// `https://user@GitHub.com/acme/app.git`, `git@github.com:acme/app` and

@@ -202,6 +202,9 @@ pub fn run(
 /// Writes outcomes to the database (one transaction each) or to a shard file, which
 /// is put in identity order at the end (the lines are written as they come first, so
 /// memory holds an index, not the reports).
+/// Outcomes written to the database per transaction.
+const BATCH: usize = 16;
+
 /// A shard file being written: its path, the file, and where each line is
 /// (identity, offset, length).
 type PartialShard = (PathBuf, std::fs::File, Vec<(String, u64, u64)>);
@@ -209,6 +212,9 @@ type PartialShard = (PathBuf, std::fs::File, Vec<(String, u64, u64)>);
 struct Writer<'a> {
     sink: Sink<'a>,
     run: i64,
+    /// Outcomes not yet written to the database: written [`BATCH`] at a time, one
+    /// transaction each (a transaction per repository would cost a disk sync each).
+    pending: Vec<Outcome>,
     label: Option<String>,
     tmp: Option<PartialShard>,
 }
@@ -218,6 +224,7 @@ impl<'a> Writer<'a> {
         let mut w = Writer {
             sink,
             run: 0,
+            pending: Vec::new(),
             label: opts.label.clone(),
             tmp: None,
         };
@@ -240,7 +247,14 @@ impl<'a> Writer<'a> {
 
     fn write(&mut self, o: &Outcome) -> Result<(), UserError> {
         match (&mut self.sink, &mut self.tmp) {
-            (Sink::Db(db), _) => db.record(self.run, o),
+            (Sink::Db(db), _) => {
+                self.pending.push(o.clone());
+                if self.pending.len() >= BATCH {
+                    db.record_all(self.run, &self.pending)?;
+                    self.pending.clear();
+                }
+                Ok(())
+            }
             (Sink::Shard(_), Some((path, f, index))) => {
                 let line = ShardLine {
                     run: self.label.clone(),
@@ -263,7 +277,10 @@ impl<'a> Writer<'a> {
 
     fn finish(self) -> Result<(), UserError> {
         match (self.sink, self.tmp) {
-            (Sink::Db(db), _) => db.finish_run(self.run),
+            (Sink::Db(db), _) => {
+                db.record_all(self.run, &self.pending)?;
+                db.finish_run(self.run)
+            }
             (Sink::Shard(dir), Some((path, f, mut index))) => {
                 drop(f);
                 index.sort();
