@@ -180,6 +180,10 @@ pub struct Evidence {
     /// action known only by its name); absent when it does not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub judgement: Option<String>,
+    /// `detail` shortened for a terminal (a job's triggers summarised: `push (default
+    /// branch + 4 patterns), pull requests`); absent when the detail is short already.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brief: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]

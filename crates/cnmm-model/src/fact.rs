@@ -146,6 +146,9 @@ pub struct Fact {
     pub location: Location,
     /// One line for a human: what was seen.
     pub detail: String,
+    /// The detail shortened for a terminal (long lists such as a job's triggers
+    /// summarised), when it differs; the report's text view shows it.
+    pub brief: Option<String>,
     pub attrs: BTreeMap<String, AttrValue>,
     /// Set when the fact comes from a place that must not count (tests, fixtures,
     /// examples, an argument that only mentions a tool...). Such facts never satisfy a
@@ -160,6 +163,7 @@ impl Fact {
             kind: kind.to_string(),
             location,
             detail: detail.into(),
+            brief: None,
             attrs: BTreeMap::new(),
             excluded: None,
             source: EvidenceSource::File,

@@ -18,6 +18,7 @@ fn ev(path: &str, line: Option<u32>, detail: &str) -> Evidence {
             EvidenceSource::File
         },
         judgement: None,
+        brief: None,
     }
 }
 

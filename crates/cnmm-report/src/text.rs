@@ -2,7 +2,7 @@
 //! for the next level what is missing and how to get it.
 
 use crate::Options;
-use cnmm_model::text::sanitize;
+use cnmm_model::text::{sanitize, truncate};
 use cnmm_model::{
     level_name, Assessment, Confidence, CriterionResult, SectionResult, Severity, Status, MAX_LEVEL,
 };
@@ -170,11 +170,13 @@ fn criterion(o: &mut String, st: &Style, c: &CriterionResult, opts: &Options, ne
     let pad = "         ";
     let shown = if opts.verbose { usize::MAX } else { 2 };
     for r in c.confidence_reasons.iter().take(shown) {
-        let _ = writeln!(
-            o,
-            "{pad}{}",
-            st.yellow(&format!("low confidence: {}", sanitize(r)))
-        );
+        let line = format!("low confidence: {}", sanitize(r));
+        let line = if opts.verbose {
+            line
+        } else {
+            truncate(&line, LINE_WIDTH - pad.len())
+        };
+        let _ = writeln!(o, "{pad}{}", st.yellow(&line));
     }
     if c.confidence_reasons.len() > shown {
         let more = c.confidence_reasons.len() - shown;
@@ -203,12 +205,18 @@ fn criterion(o: &mut String, st: &Style, c: &CriterionResult, opts: &Options, ne
         } else {
             String::new()
         };
-        let _ = writeln!(
-            o,
-            "{pad}{}{judged}  {}",
-            st.cyan(&location(&e.path, e.line)),
+        let loc = location(&e.path, e.line);
+        // One terminal line per item, the location first: the brief form of the detail,
+        // cut to what is left of the line (`--verbose` shows the whole detail).
+        let detail = if opts.verbose {
             sanitize(&e.detail)
-        );
+        } else {
+            let room = LINE_WIDTH
+                .saturating_sub(pad.chars().count() + loc.chars().count() + 4)
+                .max(40);
+            truncate(&sanitize(e.brief.as_deref().unwrap_or(&e.detail)), room)
+        };
+        let _ = writeln!(o, "{pad}{}{judged}  {detail}", st.cyan(&loc));
     }
     if c.evidence.len() > limit {
         let _ = writeln!(
@@ -250,6 +258,10 @@ fn criterion(o: &mut String, st: &Style, c: &CriterionResult, opts: &Options, ne
         }
     }
 }
+
+/// The terminal width evidence lines are cut to (fixed, so the report is the same bytes
+/// wherever it is printed).
+const LINE_WIDTH: usize = 120;
 
 fn history(o: &mut String, st: &Style, a: &Assessment) {
     let h = &a.history;

@@ -86,6 +86,7 @@ fn evidence_of(f: &Fact) -> Evidence {
         detail: cnmm_model::text::sanitize(&f.detail),
         source: f.source,
         judgement: f.get_str(JUDGEMENT_ATTR).map(cnmm_model::text::sanitize),
+        brief: f.brief.as_deref().map(cnmm_model::text::sanitize),
     }
 }
 
@@ -204,6 +205,7 @@ impl<'a> Evaluator<'a> {
                         .iter()
                         .map(|e| Evidence {
                             detail: format!("{id}: {}", e.detail),
+                            brief: e.brief.as_ref().map(|b| format!("{id}: {b}")),
                             ..e.clone()
                         })
                         .collect();

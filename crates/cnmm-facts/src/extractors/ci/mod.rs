@@ -115,6 +115,60 @@ impl Triggers {
     }
 
     /// Event names for the report, in a fixed order.
+    /// The triggers for a terminal: a push's branch list summarised when it is long
+    /// (`push (default branch + 4 patterns), pull requests, tag`).
+    pub fn summary(&self) -> String {
+        let mut v = Vec::new();
+        if self.push {
+            let short = self.push_branches.len() <= 2
+                && self.push_branches.iter().map(String::len).sum::<usize>() <= 24;
+            if self.push_branches.is_empty() || short {
+                v.push(self.names().first().cloned().unwrap_or_default());
+            } else {
+                let default = self.push_branches.iter().any(|b| {
+                    let b = b.trim_start_matches("refs/heads/");
+                    b == DEFAULT_BRANCH || DEFAULT_BRANCH_NAMES.contains(&b)
+                });
+                let others = self.push_branches.len() - usize::from(default);
+                let n = |k: usize| {
+                    if k == 1 {
+                        "1 pattern".to_string()
+                    } else {
+                        format!("{k} patterns")
+                    }
+                };
+                v.push(match (default, others) {
+                    (true, 0) => "push (default branch)".to_string(),
+                    (true, k) => format!("push (default branch + {})", n(k)),
+                    (false, k) => format!("push ({})", n(k)),
+                });
+            }
+        }
+        for (on, name) in [
+            (self.pull_request, "pull requests"),
+            (self.tag, "tag"),
+            (self.release, "release"),
+            (self.schedule, "schedule"),
+            (self.manual, "manual"),
+            (self.workflow_call, "workflow_call"),
+        ] {
+            if on {
+                v.push(name.to_string());
+            }
+        }
+        let others = self.other.len();
+        if others > 3 {
+            v.push(format!("{others} other events"));
+        } else {
+            v.extend(self.other.iter().cloned());
+        }
+        if v.is_empty() {
+            "no trigger".into()
+        } else {
+            v.join(", ")
+        }
+    }
+
     pub fn names(&self) -> Vec<String> {
         let mut v = Vec::new();
         if self.push {
@@ -980,7 +1034,7 @@ pub fn emit(
             continue;
         }
         let base = pipeline_triggers(p, &inherited);
-        let f = Fact::new(
+        let mut f = Fact::new(
             "ci.pipeline",
             Location::at(&p.path, p.triggers_line.max(1)),
             format!(
@@ -989,12 +1043,14 @@ pub fn emit(
                 p.name,
                 display_triggers(&base)
             ),
-        )
-        .attr("provider", p.provider)
-        .attr("name", p.name.as_str())
-        .attr("triggers", base.names())
-        .attr("automatic", base.automatic())
-        .attr("reusable", base.workflow_call);
+        );
+        f.brief = brief_of(&f.detail, &base);
+        let f = f
+            .attr("provider", p.provider)
+            .attr("name", p.name.as_str())
+            .attr("triggers", base.names())
+            .attr("automatic", base.automatic())
+            .attr("reusable", base.workflow_call);
         facts.push(stamp(f));
         for j in &p.jobs {
             let triggers = job_triggers(j, &base);
@@ -1119,6 +1175,7 @@ pub fn emit(
                 }
             ),
         );
+        jf.brief = brief_of(&jf.detail, &r.triggers);
         fill_job_attrs(&mut jf, r, ctx);
         // Every tool use of the job carries the job's attributes: computed once per job
         // (per use, they were quadratic in the job's steps).
@@ -1165,6 +1222,7 @@ pub fn emit(
                         cnmm_model::text::truncate(&m.matched, 120)
                     ),
                 );
+                f.brief = brief_of(&f.detail, &step_triggers);
                 f.attrs.clone_from(&job_attrs);
                 set_trigger_attrs(&mut f, &step_triggers, manual_only(r.job), ctx);
 
@@ -1220,6 +1278,13 @@ fn fill_job_attrs(f: &mut Fact, r: &Resolved, ctx: &Ctx) {
         r.categories.iter().cloned().collect::<Vec<_>>(),
     );
     f.set("tools", r.tools.iter().cloned().collect::<Vec<_>>());
+}
+
+/// A fact's detail with its trigger list summarised, when that makes it shorter.
+fn brief_of(detail: &str, t: &Triggers) -> Option<String> {
+    let (full, summary) = (display_triggers(t), t.summary());
+    (summary.len() < full.len() && detail.contains(&full))
+        .then(|| detail.replacen(&full, &summary, 1))
 }
 
 fn display_triggers(t: &Triggers) -> String {
@@ -1716,5 +1781,54 @@ mod tests {
         assert_eq!(pin_kind("foo/bar@main"), "branch");
         assert_eq!(pin_kind("./.github/actions/x"), "local");
         assert_eq!(pin_kind("docker://alpine@sha256:abc"), "digest");
+    }
+}
+
+#[cfg(test)]
+mod trigger_summary_tests {
+    use super::*;
+
+    #[test]
+    fn long_branch_lists_are_summarised_and_short_ones_kept() {
+        let t = Triggers {
+            push: true,
+            push_branches: vec![
+                "main".into(),
+                "release-*".into(),
+                "/^v\\d+\\.\\d+$/".into(),
+                "stable".into(),
+                "hotfix/*".into(),
+            ],
+            pull_request: true,
+            tag: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            t.summary(),
+            "push (default branch + 4 patterns), pull requests, tag"
+        );
+        let short = Triggers {
+            push: true,
+            push_branches: vec!["main".into()],
+            ..Default::default()
+        };
+        assert_eq!(short.summary(), "push(main)");
+        let others = Triggers {
+            push: true,
+            push_branches: vec![
+                "develop".into(),
+                "feature/*".into(),
+                "long-lived-branch".into(),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(others.summary(), "push (3 patterns)");
+        assert_eq!(Triggers::default().summary(), "no trigger");
+        let detail = "go test (test) in job `t` on push(main,release-*,/^v\\d+\\.\\d+$/,stable,hotfix/*), pull_request, tag: `go test`";
+        assert_eq!(
+            brief_of(detail, &t).as_deref(),
+            Some("go test (test) in job `t` on push (default branch + 4 patterns), pull requests, tag: `go test`")
+        );
+        assert_eq!(brief_of("job `x` on push(main)", &short), None);
     }
 }
