@@ -432,7 +432,9 @@ fn ci_environment_image(steps: &[(Step, Vec<ToolMatch>)]) -> Option<String> {
 /// they do: the job starts a throwaway cluster (kind, k3d, minikube) or is named as a
 /// test (`e2e-bootstrap`, `conform-k3s`); a job whose name says it deploys or releases
 /// is taken at its word.
-fn test_deploy_reason(job: &Job, steps: &[(Step, Vec<ToolMatch>)]) -> Option<&'static str> {
+/// The bool says whether the job starts the cluster itself (then what it publishes is
+/// for that cluster too).
+fn test_deploy_reason(job: &Job, steps: &[(Step, Vec<ToolMatch>)]) -> Option<(&'static str, bool)> {
     const CLUSTER_ACTIONS: &[&str] = &[
         "helm/kind-action",
         "engineerd/setup-kind",
@@ -447,6 +449,9 @@ fn test_deploy_reason(job: &Job, steps: &[(Step, Vec<ToolMatch>)]) -> Option<&'s
         "k3d cluster create",
         "minikube start",
         "ctlptl create cluster",
+        // OpenShift Local (CodeReady Containers, MicroShift preset) and its predecessor.
+        "crc start",
+        "minishift start",
     ];
     let starts_cluster = steps.iter().any(|(s, _)| {
         s.uses.as_deref().is_some_and(|u| {
@@ -458,10 +463,10 @@ fn test_deploy_reason(job: &Job, steps: &[(Step, Vec<ToolMatch>)]) -> Option<&'s
             .is_some_and(|(r, _)| CLUSTER_COMMANDS.iter().any(|c| r.contains(c)))
     });
     if starts_cluster {
-        return Some("deploys into a throwaway cluster the job starts (kind, k3d, minikube): a test, not a deployment");
+        return Some(("deploys into a throwaway cluster the job starts (kind, k3d, minikube, crc): a test, not a deployment", true));
     }
-    let tokens: Vec<String> = job
-        .id
+    // The job's id and its display name (`build` named "Run E2E Tests on CRC").
+    let tokens: Vec<String> = format!("{} {}", job.id, job.name)
         .to_ascii_lowercase()
         .split(|c: char| !c.is_ascii_alphanumeric())
         .map(str::to_string)
@@ -484,9 +489,10 @@ fn test_deploy_reason(job: &Job, steps: &[(Step, Vec<ToolMatch>)]) -> Option<&'s
         "production",
         "staging",
     ]))
-    .then_some(
-        "deploys inside a job named as a test (e2e, conformance, smoke): a test, not a deployment",
-    )
+    .then_some((
+        "deploys inside a job named as a test (e2e, conformance, smoke, in its id or its name): a test, not a deployment",
+        false,
+    ))
 }
 
 /// Whether a job waits for a person before it starts, on every path. A gate inside its
@@ -1092,10 +1098,21 @@ pub fn emit(
                     }
                 }
             }
-            if let Some(reason) = test_deploy_reason(j, &steps) {
+            if let Some((reason, cluster)) = test_deploy_reason(j, &steps) {
                 for m in steps.iter_mut().flat_map(|(_, ms)| ms.iter_mut()) {
-                    if m.excluded.is_none() && m.categories.iter().all(|c| c == "deploy") {
+                    if m.excluded.is_some() {
+                        continue;
+                    }
+                    if m.categories.iter().all(|c| c == "deploy") {
                         m.excluded = Some(reason.to_string());
+                    } else if cluster && m.categories.iter().any(|c| c == "publish") {
+                        // Images pushed for a cluster the job starts are for that
+                        // cluster (`ko apply` into kind or OpenShift Local): what else
+                        // the tool does (a build) still counts.
+                        m.categories.retain(|c| c != "publish" && c != "deploy");
+                        if m.categories.is_empty() {
+                            m.excluded = Some(reason.to_string());
+                        }
                     }
                 }
             }
