@@ -126,6 +126,15 @@ impl<'a> Lexer<'a> {
         self.word.push(c);
     }
 
+    /// The word so far is a drive (`C:`) or a path below one (`C:\msys64`).
+    fn in_windows_path(&self) -> bool {
+        let w = self.word.as_bytes();
+        w.len() >= 2
+            && w[0].is_ascii_alphabetic()
+            && w[1] == b':'
+            && (w.len() == 2 || w[2] == b'\\')
+    }
+
     fn run(&mut self) {
         while let Some(c) = self.peek(0) {
             match c {
@@ -146,6 +155,13 @@ impl<'a> Lexer<'a> {
                         }
                         self.pos += 1;
                     }
+                }
+                // A Windows path (`C:\msys64\usr\bin\bash`, in a PowerShell or cmd
+                // script of a Windows runner): its backslashes separate directories, they
+                // escape nothing. No POSIX script writes `C:\x` meaning `C:x`.
+                '\\' if self.in_windows_path() => {
+                    self.pos += 1;
+                    self.push_char('\\');
                 }
                 '\\' => {
                     if self.peek(1) == Some('\n') {
@@ -376,6 +392,21 @@ mod tests {
                 ("tee x".into(), 1),
             ]
         );
+    }
+
+    #[test]
+    fn windows_paths_keep_their_backslashes() {
+        assert_eq!(
+            words(r#"C:\msys64\usr\bin\bash -lc "./build-aux/win32/build.sh""#),
+            vec![vec![
+                r"C:\msys64\usr\bin\bash",
+                "-lc",
+                "./build-aux/win32/build.sh"
+            ]]
+        );
+        // Elsewhere a backslash still escapes.
+        assert_eq!(words(r"echo a\ b"), vec![vec!["echo", "a b"]]);
+        assert_eq!(words(r"echo ab:\y"), vec![vec!["echo", "ab:y"]]);
     }
 
     #[test]
