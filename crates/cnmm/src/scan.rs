@@ -10,15 +10,20 @@ use cnmm_rules::{RuleSet, Waiver};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-/// Loads the built-in rules plus extra rule directories.
+/// Loads the built-in rules plus extra rule directories. The built-in rules are parsed
+/// once per process (a fleet prepares a scan per repository).
 pub fn load_rules(dirs: &[PathBuf]) -> Result<(RuleSet, Vec<FactKindSpec>), UserError> {
+    static BUILTIN: std::sync::OnceLock<Result<RuleSet, String>> = std::sync::OnceLock::new();
     let kinds = cnmm_facts::extractors::fact_kinds();
-    let mut set = RuleSet::builtin(&kinds).map_err(|e| {
-        UserError(format!(
-            "the built-in rules are invalid (a bug in this build):\n{}",
-            UserError::from(e)
-        ))
-    })?;
+    let builtin = BUILTIN.get_or_init(|| {
+        RuleSet::builtin(&kinds).map_err(|e| {
+            format!(
+                "the built-in rules are invalid (a bug in this build):\n{}",
+                UserError::from(e)
+            )
+        })
+    });
+    let mut set = builtin.clone().map_err(UserError)?;
     for d in dirs {
         set.overlay_dir(d, &kinds)?;
     }
