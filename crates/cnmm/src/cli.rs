@@ -126,6 +126,7 @@ pub enum FleetCommand {
         /// Shard files, or directories holding them (`*.ndjson`).
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
+        /// The SQLite database (created if missing).
         #[arg(long, value_name = "FILE", default_value = "cnmm-fleet.db")]
         db: PathBuf,
         /// The run the shards join (default: the label they were scanned with).
@@ -135,7 +136,9 @@ pub enum FleetCommand {
     /// Print the lines of a repository list (URLs or paths) that belong to shard I/N:
     /// what one leg of a sharded run clones.
     Slice {
+        /// A file of clone URLs or paths, one per line (`#` comments).
         list: PathBuf,
+        /// The shard: I of N, 0-based.
         #[arg(long, value_name = "I/N")]
         shard: String,
     },
@@ -178,10 +181,13 @@ pub struct FleetScanArgs {
 
 #[derive(Debug, Args)]
 pub struct FleetReportArgs {
+    /// The SQLite database written by `fleet scan` or `fleet ingest`.
     #[arg(long, value_name = "FILE", default_value = "cnmm-fleet.db")]
     pub db: PathBuf,
+    /// Output format (contract: docs/fleet.md).
     #[arg(long, short = 'f', default_value = "html", value_parser = crate::fleet::report::FORMATS.to_vec())]
     pub format: String,
+    /// Write the report to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Exit 1 naming every repository below the target (`3`, or `security=4,ci_cd=3`).
