@@ -111,11 +111,17 @@ fn text(t: &Timeline, o: &Options) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "cnmm timeline — {}: {} points ({})",
+        "cnmm timeline — {}: {} ({})",
         sanitize(&t.target),
-        t.points.len(),
+        count(t.points.len(), "point"),
         t.selection
     );
+    if t.points.len() == 1 {
+        let _ = writeln!(
+            out,
+            "Only HEAD: no other point was found; choose points with `--every 90d --since 2y` or `--rev REV`"
+        );
+    }
     let _ = writeln!(
         out,
         "Each point as `cnmm scan --rev POINT` judges it; history window: {} days before each point",
