@@ -4,14 +4,10 @@
 //! shipped examples.
 
 use crate::support::{
-    blank, build_history, copy_tree, fixtures_dir, workspace_root, CommitSpec, History,
+    blank, build_history, cnmm, copy_tree, fixtures_dir, workspace_root, CommitSpec, History,
 };
 use cnmm::fleet::db::Db;
 use std::path::{Path, PathBuf};
-
-fn cnmm() -> assert_cmd::Command {
-    assert_cmd::Command::cargo_bin("cnmm").expect("binary")
-}
 
 /// A fleet of `n` repositories made from criteria fixtures (each one commit, with an
 /// `origin` on a forge), one broken checkout and one bare repository.

@@ -3,7 +3,7 @@
 //! it, and broken points (bad YAML, a missing blob, a tag of a tree, a shallow clone)
 //! are reported without losing the others.
 
-use crate::support::EPOCH;
+use crate::support::{cnmm, EPOCH};
 use cnmm::scan::Settings;
 use cnmm::timeline::points::Selection;
 use cnmm::timeline::{build, Timeline};
@@ -586,10 +586,6 @@ fn a_shallow_clone_shows_the_points_it_can_read() {
         .iter()
         .filter(|p| p.sections.is_some())
         .all(|p| !p.history_available));
-}
-
-fn cnmm() -> assert_cmd::Command {
-    assert_cmd::Command::cargo_bin("cnmm").expect("binary")
 }
 
 #[test]

@@ -289,6 +289,11 @@ pub fn build_history(root: &Path, h: &History) {
     }
 }
 
+/// The `cnmm` binary built for these tests.
+pub fn cnmm() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("cnmm").expect("binary")
+}
+
 /// Runs a scan in-process, as `cnmm scan` does.
 pub fn assess(root: &Path) -> cnmm_model::Assessment {
     let settings = cnmm::scan::Settings {

@@ -260,13 +260,18 @@ fn history(o: &mut String, a: &Assessment) {
     o.push_str("</table>\n");
 }
 
+/// The start of a self-contained page, up to `<body>`: `title` (escaped here) and an
+/// inline style sheet.
+pub fn page_head(title: &str, style: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{style}</style>\n</head>\n<body>\n",
+        esc(title)
+    )
+}
+
 pub fn render(a: &Assessment, opts: &Options) -> String {
     let mut o = String::new();
-    let title = format!("cnmm — {}", a.target.path);
-    o.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-    o.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    let _ = writeln!(o, "<title>{}</title>", esc(&title));
-    let _ = writeln!(o, "<style>{STYLE}</style>\n</head>\n<body>");
+    o.push_str(&page_head(&format!("cnmm — {}", a.target.path), STYLE));
     let _ = writeln!(
         o,
         "<h1>Cloud Native Maturity — Process: {}</h1>",

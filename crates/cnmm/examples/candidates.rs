@@ -7,7 +7,7 @@
 //! queries) are not loaded. Its exclude globs do not matter: excluded files are read
 //! too, their facts are only marked.
 
-use cnmm_facts::{FilePattern, ScanOptions};
+use cnmm_facts::ScanOptions;
 use std::io::Write;
 
 fn main() {
@@ -28,15 +28,7 @@ fn main() {
         }
     };
     let mut opts = ScanOptions::new(root);
-    opts.file_patterns = rules
-        .file_queries
-        .iter()
-        .map(|q| FilePattern {
-            key: q.key.clone(),
-            globs: q.globs.clone(),
-            content: q.content.clone(),
-        })
-        .collect();
+    opts.file_patterns = cnmm::scan::file_patterns(&rules);
     let paths = match cnmm_facts::candidate_paths(&opts, &rules.catalog) {
         Ok(p) => p,
         Err(e) => {

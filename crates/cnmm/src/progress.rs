@@ -17,6 +17,18 @@ pub fn wanted() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
 }
 
+/// A progress bar of `len` steps drawn with `template` (indicatif's), when one may be
+/// drawn at all ([`wanted`]).
+pub fn bar(len: u64, template: &str) -> Option<ProgressBar> {
+    wanted().then(|| {
+        let bar = ProgressBar::new(len);
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style);
+        }
+        bar
+    })
+}
+
 /// Runs until dropped; draws nothing if dropped within [`DELAY`].
 pub struct Progress {
     done: Option<Sender<()>>,

@@ -30,6 +30,19 @@ pub fn load_rules(dirs: &[PathBuf]) -> Result<(RuleSet, Vec<FactKindSpec>), User
     Ok((set, kinds))
 }
 
+/// The rules' `file:` queries, as the fact stage matches them.
+pub fn file_patterns(rules: &RuleSet) -> Vec<FilePattern> {
+    rules
+        .file_queries
+        .iter()
+        .map(|q| FilePattern {
+            key: q.key.clone(),
+            globs: q.globs.clone(),
+            content: q.content.clone(),
+        })
+        .collect()
+}
+
 /// Everything a scan needs besides the path.
 pub struct Settings {
     pub threads: Option<usize>,
@@ -130,15 +143,7 @@ impl Prepared {
         opts.history.window_days = s.history_window;
         opts.user_excludes = cfg.exclude.clone();
         opts.evidence_files = s.evidence_files.clone();
-        opts.file_patterns = rules
-            .file_queries
-            .iter()
-            .map(|q| FilePattern {
-                key: q.key.clone(),
-                globs: q.globs.clone(),
-                content: q.content.clone(),
-            })
-            .collect();
+        opts.file_patterns = file_patterns(&rules);
         let today = config::today();
         let waivers: Vec<Waiver> = cfg
             .waivers

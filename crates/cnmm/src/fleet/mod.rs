@@ -19,7 +19,7 @@ pub mod scan;
 use crate::cli::{FleetCommand, FleetReportArgs, FleetScanArgs};
 use crate::gate::Targets;
 use crate::{UserError, EXIT_BELOW_TARGET, EXIT_OK};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 pub fn run(c: &FleetCommand) -> Result<i32, UserError> {
     match c {
@@ -85,16 +85,10 @@ fn scan_cmd(a: &FleetScanArgs) -> Result<i32, UserError> {
         label: a.label.clone(),
         shard,
     };
-    let terminal = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-    let bar = terminal.then(|| {
-        let bar = indicatif::ProgressBar::new(members.len() as u64);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{bar:30} {pos}/{len} repositories, {msg} ({elapsed})",
-        ) {
-            bar.set_style(style);
-        }
-        bar
-    });
+    let bar = crate::progress::bar(
+        members.len() as u64,
+        "{bar:30} {pos}/{len} repositories, {msg} ({elapsed})",
+    );
     let mut failures = 0usize;
     let mut progress = |done: usize, total: usize, o: &db::Outcome| {
         if o.status == "error" {

@@ -580,11 +580,10 @@ const LEVEL_COLOURS: [&str; 5] = ["#cf222e", "#e16f24", "#d4a72c", "#2da44e", "#
 fn html(r: &FleetReport) -> String {
     use cnmm_report::xml_escape as esc;
     let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>cnmm fleet: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
-        esc(&run_name(r.run.id, &r.run.label))
-    );
+    o.push_str(&cnmm_report::html::page_head(
+        &format!("cnmm fleet: {}", run_name(r.run.id, &r.run.label)),
+        STYLE,
+    ));
     let errors = r
         .repositories
         .iter()

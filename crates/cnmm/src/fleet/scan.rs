@@ -191,8 +191,8 @@ pub fn run(
                 "unchanged" => summary.unchanged += 1,
                 _ => summary.errors += 1,
             }
-            writer.write(&o)?;
             progress(done + 1, total, &o);
+            writer.write(o)?;
         }
         writer.finish()
     })?;
@@ -245,10 +245,10 @@ impl<'a> Writer<'a> {
         Ok(w)
     }
 
-    fn write(&mut self, o: &Outcome) -> Result<(), UserError> {
+    fn write(&mut self, o: Outcome) -> Result<(), UserError> {
         match (&mut self.sink, &mut self.tmp) {
             (Sink::Db(db), _) => {
-                self.pending.push(o.clone());
+                self.pending.push(o);
                 if self.pending.len() >= BATCH {
                     db.record_all(self.run, &self.pending)?;
                     self.pending.clear();
@@ -256,9 +256,10 @@ impl<'a> Writer<'a> {
                 Ok(())
             }
             (Sink::Shard(_), Some((path, f, index))) => {
+                let identity = o.identity.clone();
                 let line = ShardLine {
                     run: self.label.clone(),
-                    outcome: o.clone(),
+                    outcome: o,
                 };
                 let mut text = serde_json::to_string(&line)
                     .map_err(|e| UserError(format!("cannot serialise a shard line: {e}")))?;
@@ -268,7 +269,7 @@ impl<'a> Writer<'a> {
                     .map_err(|e| UserError(format!("{}: {e}", path.display())))?;
                 f.write_all(text.as_bytes())
                     .map_err(|e| UserError(format!("{}: {e}", path.display())))?;
-                index.push((o.identity.clone(), at, text.len() as u64));
+                index.push((identity, at, text.len() as u64));
                 Ok(())
             }
             (Sink::Shard(_), None) => Ok(()),

@@ -117,11 +117,10 @@ fn chart(title: &str, t: &Timeline, level: &dyn Fn(&Point) -> Option<u8>) -> Str
 
 pub fn render(t: &Timeline) -> String {
     let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>cnmm timeline: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
-        esc(&t.target)
-    );
+    o.push_str(&cnmm_report::html::page_head(
+        &format!("cnmm timeline: {}", t.target),
+        STYLE,
+    ));
     let _ = writeln!(o, "<h1>cnmm timeline: {}</h1>", esc(&t.target));
     let _ = writeln!(
         o,

@@ -281,15 +281,7 @@ pub fn run(a: &TimelineArgs) -> Result<i32, UserError> {
         rule_dirs: a.rules.clone(),
         ..Settings::default()
     };
-    let bar = (std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()).then(|| {
-        let bar = indicatif::ProgressBar::new(0);
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} points {msg}")
-        {
-            bar.set_style(style);
-        }
-        bar
-    });
+    let bar = crate::progress::bar(0, "{bar:30} {pos}/{len} points {msg}");
     let timeline = build(&a.path, &settings, &sel, |done, total, label| {
         if let Some(b) = &bar {
             b.set_length(total as u64);

@@ -144,18 +144,7 @@ impl Triggers {
                 });
             }
         }
-        for (on, name) in [
-            (self.pull_request, "pull requests"),
-            (self.tag, "tag"),
-            (self.release, "release"),
-            (self.schedule, "schedule"),
-            (self.manual, "manual"),
-            (self.workflow_call, "workflow_call"),
-        ] {
-            if on {
-                v.push(name.to_string());
-            }
-        }
+        v.extend(self.flag_events("pull requests"));
         let others = self.other.len();
         if others > 3 {
             v.push(format!("{others} other events"));
@@ -178,20 +167,25 @@ impl Triggers {
                 v.push(format!("push({})", self.push_branches.join(",")));
             }
         }
-        for (on, name) in [
-            (self.pull_request, "pull_request"),
+        v.extend(self.flag_events("pull_request"));
+        v.extend(self.other.iter().cloned());
+        v
+    }
+
+    /// The events other than push that are on, in a fixed order; pull requests named
+    /// `pull_request`.
+    fn flag_events(&self, pull_request: &'static str) -> impl Iterator<Item = String> {
+        [
+            (self.pull_request, pull_request),
             (self.tag, "tag"),
             (self.release, "release"),
             (self.schedule, "schedule"),
             (self.manual, "manual"),
             (self.workflow_call, "workflow_call"),
-        ] {
-            if on {
-                v.push(name.to_string());
-            }
-        }
-        v.extend(self.other.iter().cloned());
-        v
+        ]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, name)| name.to_string())
     }
 
     /// Narrows the triggers by a run condition such as GitHub's
