@@ -102,9 +102,9 @@ impl Repository {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct FileKey {
-    path: String,
+    path: Arc<str>,
     blob: git2::Oid,
-    excluded: Option<String>,
+    excluded: Option<Arc<str>>,
     context: u64,
 }
 
@@ -119,7 +119,9 @@ struct Entry {
 /// rest of a long timeline does not.
 #[derive(Debug)]
 pub struct Generational<K, V> {
-    map: Mutex<HashMap<K, (V, u64)>>,
+    /// A fast fixed hash: the keys are the scanned repository's paths and ids, looked up
+    /// for every file of every point, and the map is never iterated into output.
+    map: Mutex<HashMap<K, (V, u64), foldhash::fast::FixedState>>,
     generation: AtomicU64,
 }
 
@@ -174,6 +176,32 @@ impl<K: Hash + Eq, V: Clone> Generational<K, V> {
     }
 }
 
+/// A map that keeps what it is given (for values decided by a key alone).
+#[derive(Debug)]
+pub struct Memo<K, V>(Mutex<HashMap<K, V, foldhash::fast::FixedState>>);
+
+impl<K, V> Default for Memo<K, V> {
+    fn default() -> Self {
+        Memo(Mutex::default())
+    }
+}
+
+impl<K: Hash + Eq, V: Clone> Memo<K, V> {
+    /// The value of `key`, made by `make` when absent.
+    pub fn get_or<Q>(&self, key: &Q, make: impl FnOnce() -> V) -> V
+    where
+        K: std::borrow::Borrow<Q> + for<'q> From<&'q Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        if let Some(v) = lock(&self.0).get(key) {
+            return v.clone();
+        }
+        let v = make();
+        lock(&self.0).insert(K::from(key), v.clone());
+        v
+    }
+}
+
 /// Reused between scans of commits of one repository with the same rules and
 /// configuration (a cache must not outlive them: the catalog decides what is extracted).
 #[derive(Default)]
@@ -181,8 +209,9 @@ pub struct ScanCache {
     files: Generational<FileKey, Arc<Entry>>,
     /// Directory listings of the trees.
     pub(crate) trees: crate::inventory::TreeCache,
-    /// Which extractors and file queries claim a path (indexes).
-    pub(crate) claims: Generational<String, Arc<Claims>>,
+    /// Which extractors and file queries claim a path (indexes), for every path seen:
+    /// what claims a path never changes while the rules do not.
+    pub(crate) claims: Memo<String, Arc<Claims>>,
     /// Texts of other files that extractors and the pipeline model read, by blob id.
     pub(crate) texts: Generational<git2::Oid, Result<Arc<String>, String>>,
     /// What the clone's configuration says of the repository.
@@ -280,7 +309,6 @@ impl ScanCache {
     pub fn end_point(&self) {
         self.files.end_point();
         self.trees.end_point();
-        self.claims.end_point();
         self.texts.end_point();
     }
 

@@ -5,6 +5,7 @@
 //! nested `.gitignore` semantics and its parallel walker; it never follows symlinks,
 //! skips FIFOs, sockets and devices, and prunes vendored trees before descending.
 
+use crate::cache::Claims;
 use cnmm_model::{Catalog, Diagnostic};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::path::{Path, PathBuf};
@@ -29,10 +30,11 @@ pub enum Locator {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvFile {
-    /// Path relative to the root, `/`-separated (lossy for non-UTF-8 names).
-    pub path: String,
+    /// Path relative to the root, `/`-separated (lossy for non-UTF-8 names). Shared: a
+    /// timeline's points list the same files.
+    pub path: Arc<str>,
     /// Why facts from this file must not count, if they must not.
-    pub excluded: Option<String>,
+    pub excluded: Option<Arc<str>>,
     pub locator: Locator,
 }
 
@@ -52,7 +54,7 @@ pub struct Inventory {
 impl Inventory {
     pub fn get(&self, path: &str) -> Option<&InvFile> {
         self.files
-            .binary_search_by(|f| f.path.as_str().cmp(path))
+            .binary_search_by(|f| (*f.path).cmp(path))
             .ok()
             .map(|i| &self.files[i])
     }
@@ -61,7 +63,7 @@ impl Inventory {
     /// or any path prefix), found by binary search: extractors look up their neighbours
     /// per file, and a scan of the whole inventory each time is quadratic on monorepos.
     pub fn with_prefix(&self, prefix: &str) -> &[InvFile] {
-        let start = self.files.partition_point(|f| f.path.as_str() < prefix);
+        let start = self.files.partition_point(|f| &*f.path < prefix);
         let len = self.files[start..].partition_point(|f| f.path.starts_with(prefix));
         &self.files[start..start + len]
     }
@@ -113,14 +115,29 @@ impl PathPolicy {
     pub fn exclusion(&self, path: &str) -> Option<String> {
         let mut comps: Vec<&str> = path.split('/').collect();
         comps.pop(); // the file name itself
-        for c in &comps {
-            if let Some((d, r)) = self.exclude.iter().find(|(d, _)| d.eq_ignore_ascii_case(c)) {
-                return Some(format!("{r} (under `{d}/`)"));
-            }
-            if let Some((d, r)) = self.prune.iter().find(|(d, _)| d == c) {
-                return Some(format!("{r} (under `{d}/`)"));
-            }
+        comps
+            .iter()
+            .find_map(|c| self.directory_exclusion(c))
+            .or_else(|| self.glob_exclusion(path))
+    }
+
+    /// The reason facts from files under a directory named `name` must not count.
+    fn directory_exclusion(&self, name: &str) -> Option<String> {
+        if let Some((d, r)) = self
+            .exclude
+            .iter()
+            .find(|(d, _)| d.eq_ignore_ascii_case(name))
+        {
+            return Some(format!("{r} (under `{d}/`)"));
         }
+        self.prune
+            .iter()
+            .find(|(d, _)| d == name)
+            .map(|(d, r)| format!("{r} (under `{d}/`)"))
+    }
+
+    /// The configuration's exclude glob that matches `path`.
+    fn glob_exclusion(&self, path: &str) -> Option<String> {
         let matches = self.user.matches(path);
         if let Some(&i) = matches.first() {
             return Some(format!(
@@ -205,7 +222,7 @@ pub fn walk(root: &Path, policy: &PathPolicy, threads: usize) -> Inventory {
                     if let Ok(mut f) = files.lock() {
                         f.push(InvFile {
                             excluded: None,
-                            path,
+                            path: path.into(),
                             locator,
                         });
                     }
@@ -222,7 +239,7 @@ pub fn walk(root: &Path, policy: &PathPolicy, threads: usize) -> Inventory {
     });
     let mut files = files.into_inner().unwrap_or_default();
     for f in &mut files {
-        f.excluded = policy.exclusion(&f.path);
+        f.excluded = policy.exclusion(&f.path).map(Arc::from);
     }
     files.sort_unstable_by(|a, b| a.path.cmp(&b.path));
     let mut pruned = pruned
@@ -272,7 +289,7 @@ const SYMLINK: &str = "a symbolic link, not followed";
 /// checkout): `--rev REV`, and the only way to scan a bare repository's files. The same
 /// path policy applies; symlinks and submodules are not files and are skipped.
 pub fn walk_tree(root: &Path, rev: &str, policy: &PathPolicy) -> Result<Inventory, String> {
-    walk_tree_cached(root, rev, policy, None)
+    walk_tree_cached(root, rev, policy, None, None).map(|(inv, _)| inv)
 }
 
 /// What one directory of a tree holds, below it (paths from the tree's root): the unit
@@ -284,19 +301,64 @@ pub struct TreeListing {
     not_files: Vec<(String, &'static str)>,
     errors: Vec<String>,
     /// The listings of its subdirectories (shared, not copied: a cached directory
-    /// costs its own entries only).
-    subdirs: Vec<std::sync::Arc<TreeListing>>,
+    /// costs its own entries only), each after the number of `files` that come
+    /// before it in the tree's order.
+    subdirs: Vec<(usize, std::sync::Arc<TreeListing>)>,
+    /// Files here and below.
+    total_files: usize,
+    /// Which of `files` (indexes) an extractor or a file query claims, decided once for
+    /// every point that shares this directory (a [`TreeCache`] serves one rule set).
+    claimed: std::sync::OnceLock<Vec<(usize, Arc<Claims>)>>,
+}
+
+/// What claims a path: decided by the scan from its extractors and file queries.
+pub(crate) type ClaimsOf<'a> = &'a dyn Fn(&str) -> Arc<Claims>;
+
+/// The claimed files of an inventory: index in its `files`, and what claims it.
+pub(crate) type Claimed = Vec<(usize, Arc<Claims>)>;
+
+/// A flattened tree: its inventory, and the files claimed when it was asked for.
+struct Flat<'a> {
+    inv: Inventory,
+    errors: Vec<String>,
+    claims: Option<ClaimsOf<'a>>,
+    claimed: Claimed,
 }
 
 impl TreeListing {
-    fn flatten_into(&self, inv: &mut Inventory, errors: &mut Vec<String>) {
-        inv.files.extend(self.files.iter().cloned());
-        inv.pruned.extend(self.pruned.iter().cloned());
-        inv.not_files.extend(self.not_files.iter().cloned());
-        errors.extend(self.errors.iter().cloned());
-        for d in &self.subdirs {
-            d.flatten_into(inv, errors);
+    /// Appends the files in the tree's order, which is the paths' byte order (git sorts
+    /// a directory as if its name ended in `/`), so the inventory needs no sort.
+    fn flatten_into(&self, out: &mut Flat) {
+        let mine: &[(usize, Arc<Claims>)] = match out.claims {
+            Some(claims) => self.claimed.get_or_init(|| {
+                self.files
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, f)| {
+                        let c = claims(&f.path);
+                        (!c.0.is_empty() || !c.1.is_empty()).then_some((i, c))
+                    })
+                    .collect()
+            }),
+            None => &[],
+        };
+        let mut mine = mine.iter().peekable();
+        let mut from = 0;
+        let ends = self.subdirs.iter().map(|(before, d)| (*before, Some(d)));
+        for (to, sub) in ends.chain(std::iter::once((self.files.len(), None))) {
+            let base = out.inv.files.len();
+            while let Some((i, c)) = mine.next_if(|(i, _)| *i < to) {
+                out.claimed.push((base + i - from, c.clone()));
+            }
+            out.inv.files.extend(self.files[from..to].iter().cloned());
+            from = to;
+            if let Some(d) = sub {
+                d.flatten_into(out);
+            }
         }
+        out.inv.pruned.extend(self.pruned.iter().cloned());
+        out.inv.not_files.extend(self.not_files.iter().cloned());
+        out.errors.extend(self.errors.iter().cloned());
     }
 }
 
@@ -304,34 +366,52 @@ impl TreeListing {
 /// repository with the same path policy: an unchanged directory is not read again.
 pub type TreeCache = crate::cache::Generational<(String, git2::Oid), std::sync::Arc<TreeListing>>;
 
-/// [`walk_tree`], reusing the directories `cache` holds.
-pub fn walk_tree_cached(
+/// [`walk_tree`], reusing the directories `cache` holds, and with the files `claims`
+/// claims (decided once per cached directory).
+pub(crate) fn walk_tree_cached(
     root: &Path,
     rev: &str,
     policy: &PathPolicy,
     cache: Option<&TreeCache>,
-) -> Result<Inventory, String> {
-    let repo = crate::history::open(root).map_err(|e| {
+    claims: Option<ClaimsOf>,
+) -> Result<(Inventory, Claimed), String> {
+    let not_open = |e: git2::Error| {
         format!(
             "--rev needs a git repository at {}: {}",
             root.display(),
             e.message()
         )
+    };
+    let listing = with_repo(root, not_open, |repo| {
+        let commit = crate::history::resolve_commit(repo, rev).map_err(|e| {
+            format!(
+                "--rev {rev}: no such commit in the repository ({}); pass a commit id, branch or tag",
+                e.message()
+            )
+        })?;
+        let tree = commit
+            .tree()
+            .map_err(|e| format!("--rev {rev}: its tree cannot be read: {}", e.message()))?;
+        let mut listing = TreeListing::default();
+        list_tree(repo, &tree, "", None, policy, cache, &mut listing);
+        Ok(listing)
     })?;
-    let commit = crate::history::resolve_commit(&repo, rev).map_err(|e| {
-        format!(
-            "--rev {rev}: no such commit in the repository ({}); pass a commit id, branch or tag",
-            e.message()
-        )
-    })?;
-    let tree = commit
-        .tree()
-        .map_err(|e| format!("--rev {rev}: its tree cannot be read: {}", e.message()))?;
-    let mut listing = TreeListing::default();
-    list_tree(&repo, &tree, "", policy, cache, &mut listing);
-    let mut inv = Inventory::default();
-    let mut errors = Vec::new();
-    listing.flatten_into(&mut inv, &mut errors);
+    let mut flat = Flat {
+        inv: Inventory {
+            files: Vec::with_capacity(listing.total_files),
+            ..Default::default()
+        },
+        errors: Vec::new(),
+        claims,
+        claimed: Vec::new(),
+    };
+    listing.flatten_into(&mut flat);
+    let Flat {
+        mut inv,
+        errors,
+        mut claimed,
+        ..
+    } = flat;
     inv.diagnostics = errors
         .into_iter()
         .map(|e| {
@@ -345,21 +425,37 @@ pub fn walk_tree_cached(
     // Git orders a tree's entries as if directories ended in `/`, which lists the full
     // paths in byte order already; names made lossy (invalid UTF-8) may not be.
     if !inv.files.is_sorted_by(|a, b| a.path <= b.path) {
-        inv.files.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+        // The claimed files follow theirs to the sorted places.
+        let mut order: Vec<usize> = (0..inv.files.len()).collect();
+        order.sort_by(|&a, &b| inv.files[a].path.cmp(&inv.files[b].path));
+        let mut place = vec![0; order.len()];
+        for (to, &from) in order.iter().enumerate() {
+            place[from] = to;
+        }
+        let mut files: Vec<Option<InvFile>> = inv.files.drain(..).map(Some).collect();
+        inv.files = order.iter().filter_map(|&i| files[i].take()).collect();
+        for (i, _) in &mut claimed {
+            *i = place[*i];
+        }
+        claimed.sort_by_key(|(i, _)| *i);
     }
     inv.pruned.sort();
     inv.not_files.sort();
     inv.diagnostics.sort();
     inv.diagnostics.dedup();
-    Ok(inv)
+    Ok((inv, claimed))
 }
 
 /// Appends what `tree` (at `dir`, `""` or ending in `/`) holds to `out`. A subtree that
 /// cannot be read is an error for it alone; its siblings are still listed.
+///
+/// `excluded` is the reason files under `dir` must not count, decided by its path's
+/// directories (the same for every file of a directory).
 fn list_tree(
     repo: &git2::Repository,
     tree: &git2::Tree,
     dir: &str,
+    excluded: Option<&Arc<str>>,
     policy: &PathPolicy,
     cache: Option<&TreeCache>,
     out: &mut TreeListing,
@@ -381,8 +477,15 @@ fn list_tree(
                     Some(l) => l,
                     None => {
                         let mut l = TreeListing::default();
+                        // The first directory from the root that excludes wins.
+                        let below = match excluded {
+                            Some(r) => Some(r.clone()),
+                            None => policy.directory_exclusion(&name).map(Arc::from),
+                        };
                         match repo.find_tree(id) {
-                            Ok(t) => list_tree(repo, &t, &key.0, policy, cache, &mut l),
+                            Ok(t) => {
+                                list_tree(repo, &t, &key.0, below.as_ref(), policy, cache, &mut l)
+                            }
                             Err(e) => l.errors.push(format!("{path}: {}", e.message())),
                         }
                         let l = std::sync::Arc::new(l);
@@ -392,13 +495,16 @@ fn list_tree(
                         l
                     }
                 };
-                out.subdirs.push(sub);
+                out.subdirs.push((out.files.len(), sub));
             }
             // Regular and executable files; symlinks (0o120000) are not followed.
             Some(git2::ObjectType::Blob) if entry.filemode() & 0o170000 == 0o100000 => {
                 out.files.push(InvFile {
-                    excluded: policy.exclusion(&path),
-                    path,
+                    excluded: match excluded {
+                        Some(r) => Some(r.clone()),
+                        None => policy.glob_exclusion(&path).map(Arc::from),
+                    },
+                    path: path.into(),
                     locator: Locator::Blob(entry.id()),
                 });
             }
@@ -408,39 +514,60 @@ fn list_tree(
             _ => {}
         }
     }
+    out.total_files = out.files.len()
+        + out
+            .subdirs
+            .iter()
+            .map(|(_, d)| d.total_files)
+            .sum::<usize>();
 }
 
-/// Reads a blob of the repository at `root`. Each worker thread opens the repository
-/// once (a libgit2 handle cannot be shared between threads).
-pub fn read_blob(root: &Path, oid: git2::Oid, max: u64) -> Result<Vec<u8>, String> {
+/// Runs `f` on this thread's handle of the repository at `root`, opened once per thread
+/// (a libgit2 handle cannot be shared between threads): the scans of a timeline's points
+/// then share its pack indexes and delta cache instead of opening the packs again.
+fn with_repo<T, E>(
+    root: &Path,
+    not_open: impl FnOnce(git2::Error) -> E,
+    f: impl FnOnce(&git2::Repository) -> Result<T, E>,
+) -> Result<T, E> {
     use std::cell::RefCell;
     thread_local! {
         static REPO: RefCell<Option<(PathBuf, git2::Repository)>> = const { RefCell::new(None) };
     }
     REPO.with(|cell| {
         let mut slot = cell.borrow_mut();
-        if slot.as_ref().is_none_or(|(p, _)| p != root) {
-            let repo = crate::history::open(root).map_err(|e| e.message().to_string())?;
-            *slot = Some((root.to_path_buf(), repo));
-        }
-        let Some((_, repo)) = slot.as_ref() else {
-            return Err("the repository is not open".to_string());
+        let repo = match slot.take() {
+            Some((path, repo)) if path == root => repo,
+            _ => crate::history::open(root).map_err(not_open)?,
         };
-        // The size from the object's header first: a huge blob is never inflated.
-        let (size, _) = repo
-            .odb()
-            .and_then(|odb| odb.read_header(oid))
-            .map_err(|e| format!("the blob cannot be read: {}", e.message()))?;
-        if size as u64 > max {
-            return Err(format!(
-                "{size} bytes, over the {max} byte limit for files cnmm reads"
-            ));
-        }
-        let blob = repo
-            .find_blob(oid)
-            .map_err(|e| format!("the blob cannot be read: {}", e.message()))?;
-        Ok(blob.content().to_vec())
+        let out = f(&repo);
+        *slot = Some((root.to_path_buf(), repo));
+        out
     })
+}
+
+/// Reads a blob of the repository at `root`.
+pub fn read_blob(root: &Path, oid: git2::Oid, max: u64) -> Result<Vec<u8>, String> {
+    with_repo(
+        root,
+        |e| e.message().to_string(),
+        |repo| {
+            // The size from the object's header first: a huge blob is never inflated.
+            let (size, _) = repo
+                .odb()
+                .and_then(|odb| odb.read_header(oid))
+                .map_err(|e| format!("the blob cannot be read: {}", e.message()))?;
+            if size as u64 > max {
+                return Err(format!(
+                    "{size} bytes, over the {max} byte limit for files cnmm reads"
+                ));
+            }
+            let blob = repo
+                .find_blob(oid)
+                .map_err(|e| format!("the blob cannot be read: {}", e.message()))?;
+            Ok(blob.content().to_vec())
+        },
+    )
 }
 
 fn describe_walk_error(root: &Path, err: &ignore::Error) -> (String, String) {

@@ -123,7 +123,7 @@ fn read_file(root: &Path, file: &InvFile, max: u64) -> Result<Vec<u8>, String> {
     let joined;
     let p = match &file.locator {
         Locator::Checkout => {
-            joined = root.join(&file.path);
+            joined = root.join(&*file.path);
             &joined
         }
         Locator::Path(p) => p,
@@ -217,7 +217,7 @@ pub fn extract_files(
     impl extractors::Reader for InMemory {
         fn read_text(&self, file: &InvFile) -> Result<String, String> {
             self.0
-                .get(&file.path)
+                .get(&*file.path)
                 .cloned()
                 .ok_or_else(|| "not in the repository".to_string())
         }
@@ -230,7 +230,7 @@ pub fn extract_files(
         files: texts
             .keys()
             .map(|p| InvFile {
-                path: p.clone(),
+                path: p.as_str().into(),
                 excluded: None,
                 locator: inventory::Locator::Checkout,
             })
@@ -305,13 +305,25 @@ pub fn scan(opts: &ScanOptions, catalog: &Catalog) -> Result<ScanResult, String>
             (&owned.0, owned.1.as_slice())
         }
     };
+    let registry = extractors::registry();
     // `--rev`: the commit's tree from the object database replaces the checkout walk.
+    // With a cache, what claims each file is decided once per cached directory.
+    // A directory changed between points is listed again; its paths mostly are not new.
+    let claims = |path: &str| match &opts.cache {
+        Some(c) => c
+            .claims
+            .get_or(path, || claims_of(&registry, patterns, path).into()),
+        None => std::sync::Arc::new(claims_of(&registry, patterns, path)),
+    };
     let tree = match &opts.history.rev {
         Some(rev) => Some(inventory::walk_tree_cached(
             root,
             rev,
             policy,
             opts.cache.as_deref().map(|c| &c.trees),
+            opts.cache
+                .is_some()
+                .then_some(&claims as inventory::ClaimsOf),
         )?),
         None => None,
     };
@@ -333,7 +345,7 @@ pub fn scan(opts: &ScanOptions, catalog: &Catalog) -> Result<ScanResult, String>
             }
             history::read(root, &hopts)
         });
-        let files = pool.install(|| scan_files(opts, catalog, policy, patterns, tree));
+        let files = pool.install(|| scan_files(opts, catalog, &registry, policy, patterns, tree));
         let hist = hist.join().unwrap_or_else(|_| history::HistoryOutcome {
             summary: HistorySummary {
                 unavailable_reason: Some("the history reader failed unexpectedly".into()),
@@ -423,50 +435,51 @@ type Candidate<'a> = (
     Vec<&'a CompiledPattern>,
 );
 
+/// The extractors (indexes into the registry) and the rules' file queries (indexes)
+/// that claim `path`.
+fn claims_of(
+    registry: &[Box<dyn Extractor>],
+    patterns: &[CompiledPattern],
+    path: &str,
+) -> cache::Claims {
+    let ex = (0..registry.len())
+        .filter(|&i| registry[i].claims(path))
+        .collect();
+    let pats = (0..patterns.len())
+        .filter(|&i| patterns[i].globs.is_match(path))
+        .collect();
+    (ex, pats)
+}
+
 /// Only candidate files are read: those an extractor claims or a rule's file query names.
-/// What claims a path depends on the path alone, so a timeline's `memo` decides it once
-/// per path for all its points.
+/// What claims a path depends on the path alone, so a timeline decides it once per
+/// cached directory for all its points (`claimed`, from the tree walk).
 fn select_candidates<'a>(
     inv: &'a Inventory,
     registry: &'a [Box<dyn Extractor>],
     patterns: &'a [CompiledPattern],
-    memo: Option<&cache::ScanCache>,
+    claimed: Option<&inventory::Claimed>,
 ) -> Vec<Candidate<'a>> {
-    let claims = |path: &str| -> (Vec<usize>, Vec<usize>) {
-        let ex = (0..registry.len())
-            .filter(|&i| registry[i].claims(path))
-            .collect();
-        let pats = (0..patterns.len())
-            .filter(|&i| patterns[i].globs.is_match(path))
-            .collect();
-        (ex, pats)
-    };
-    inv.files
-        .iter()
-        .filter_map(|f| {
-            let (ex, pats) = match memo {
-                Some(m) => {
-                    let shared = m.claims.get(f.path.as_str()).unwrap_or_else(|| {
-                        let made = std::sync::Arc::new(claims(&f.path));
-                        m.claims.put(f.path.clone(), made.clone());
-                        made
-                    });
-                    if shared.0.is_empty() && shared.1.is_empty() {
-                        return None;
-                    }
-                    (shared.0.clone(), shared.1.clone())
-                }
-                None => claims(&f.path),
-            };
-            (!ex.is_empty() || !pats.is_empty()).then(|| {
-                (
-                    f,
-                    ex.iter().map(|&i| registry[i].as_ref()).collect(),
-                    pats.iter().map(|&i| &patterns[i]).collect(),
-                )
-            })
+    let pick = |f: &'a InvFile, (ex, pats): &cache::Claims| {
+        (!ex.is_empty() || !pats.is_empty()).then(|| {
+            (
+                f,
+                ex.iter().map(|&i| registry[i].as_ref()).collect(),
+                pats.iter().map(|&i| &patterns[i]).collect(),
+            )
         })
-        .collect()
+    };
+    match claimed {
+        Some(claimed) => claimed
+            .iter()
+            .filter_map(|(i, c)| pick(inv.files.get(*i)?, c))
+            .collect(),
+        None => inv
+            .files
+            .iter()
+            .filter_map(|f| pick(f, &claims_of(registry, patterns, &f.path)))
+            .collect(),
+    }
 }
 
 /// The paths (relative, sorted) of the files a scan with these options would read: the
@@ -482,22 +495,22 @@ pub fn candidate_paths(opts: &ScanOptions, catalog: &Catalog) -> Result<Vec<Stri
     let registry = extractors::registry();
     Ok(select_candidates(&inv, &registry, &patterns, None)
         .into_iter()
-        .map(|(f, _, _)| f.path.clone())
+        .map(|(f, _, _)| f.path.to_string())
         .collect())
 }
 
 fn scan_files(
     opts: &ScanOptions,
     catalog: &Catalog,
+    registry: &[Box<dyn Extractor>],
     policy: &PathPolicy,
     patterns: &[CompiledPattern],
-    tree: Option<Inventory>,
+    tree: Option<(Inventory, inventory::Claimed)>,
 ) -> (Vec<Fact>, Vec<Diagnostic>, ScanStats) {
-    let inv: Inventory = match tree {
-        Some(inv) => inv,
-        None => inventory::walk(&opts.root, policy, opts.threads),
+    let (inv, claimed) = match tree {
+        Some((inv, claimed)) => (inv, opts.cache.is_some().then_some(claimed)),
+        None => (inventory::walk(&opts.root, policy, opts.threads), None),
     };
-    let registry = extractors::registry();
     let matcher = tools::ToolMatcher::new(catalog);
     let reader = FsReader {
         max: opts.max_file_size,
@@ -525,7 +538,7 @@ fn scan_files(
         followed: &followed,
         consulted: None,
     };
-    let candidates = select_candidates(&inv, &registry, patterns, opts.cache.as_deref());
+    let candidates = select_candidates(&inv, registry, patterns, claimed.as_ref());
     let context = cache::context_key(ctx.default_branch.as_deref(), ctx.repo_owner.as_deref());
 
     let outputs: Vec<(std::sync::Arc<Output>, u64)> = candidates
@@ -595,7 +608,15 @@ fn extract_candidate(
             "the file name is not valid UTF-8; it is shown with replacement characters",
         ));
     }
-    let bytes = match read_file(&opts.root, file, opts.max_file_size) {
+    // A file only named as evidence (a lockfile) is not read.
+    let needs_content = extractors.iter().any(|e| e.reads_content(&file.path))
+        || pats.iter().any(|p| p.content.is_some());
+    let read = if needs_content {
+        read_file(&opts.root, file, opts.max_file_size)
+    } else {
+        Ok(Vec::new())
+    };
+    let bytes = match read {
         Ok(b) => b,
         Err(e) => {
             out.diagnostics.push(Diagnostic::warning(
@@ -644,7 +665,7 @@ fn extract_candidate(
         if let Some(line) = line {
             let mut f = Fact::new(
                 "file.match",
-                Location::at(&file.path, line),
+                Location::at(&*file.path, line),
                 match &p.content {
                     None => format!("file {}", file.path),
                     Some(_) => format!(
@@ -658,7 +679,7 @@ fn extract_candidate(
             )
             .attr("pattern", p.key.as_str());
             if let Some(r) = &file.excluded {
-                f = f.excluded(r.clone());
+                f = f.excluded(r.to_string());
             }
             out.facts.push(f);
         }
@@ -692,7 +713,7 @@ mod tests {
         std::os::unix::fs::symlink("/etc/hostname", dir.path().join("link.yml")).expect("ln");
         for name in ["ci.yml", "link.yml"] {
             let file = InvFile {
-                path: name.to_string(),
+                path: name.into(),
                 excluded: None,
                 locator: Locator::Checkout,
             };

@@ -299,7 +299,7 @@ impl Extractor for Governance {
         }
         if let Some(reason) = &input.file.excluded {
             if fact.excluded.is_none() {
-                fact = fact.excluded(reason.clone());
+                fact = fact.excluded(reason.to_string());
             }
         }
         out.facts.push(fact);

@@ -208,6 +208,12 @@ pub trait Extractor: Sync + Send {
     }
     /// Whether this extractor wants the file at `path` (relative, `/`-separated).
     fn claims(&self, path: &str) -> bool;
+    /// Whether it reads the content of a file it claims (a file whose name is the whole
+    /// evidence, such as a lockfile, is not read: a 300 KB `yarn.lock` changes at every
+    /// release).
+    fn reads_content(&self, _path: &str) -> bool {
+        true
+    }
     fn extract(&self, input: &FileInput, ctx: &Ctx, out: &mut Output);
 }
 

@@ -88,6 +88,10 @@ impl Extractor for Sbom {
         lockfile_ecosystem(name).is_some() || sbom_candidate(name)
     }
 
+    fn reads_content(&self, path: &str) -> bool {
+        lockfile_ecosystem(file_name(path)).is_none()
+    }
+
     fn extract(&self, input: &FileInput, _ctx: &Ctx, out: &mut Output) {
         let path = input.path();
         let name = file_name(path);

@@ -626,10 +626,20 @@ impl CommitRecord {
 #[derive(Debug, Default)]
 pub struct HistoryCache {
     commits: std::sync::Mutex<HashMap<git2::Oid, Arc<CommitRecord>>>,
-    tags: std::sync::OnceLock<Vec<Result<TagInfo, (String, String)>>>,
+    tags: std::sync::OnceLock<VersionTags>,
 }
 
 impl HistoryCache {
+    /// Every version tag of `repo`, read once for all the points of a timeline (and for
+    /// choosing them), so without the dates of one walk.
+    pub fn version_tags(&self, repo: &git2::Repository) -> Result<&VersionTags, git2::Error> {
+        if let Some(all) = self.tags.get() {
+            return Ok(all);
+        }
+        let all = version_tags(repo, &HashMap::new())?;
+        Ok(self.tags.get_or_init(|| all))
+    }
+
     /// Forgets the commits dated after `time`: scans that go from the newest point to
     /// the oldest need them no more (a later miss only costs a re-read).
     pub fn forget_after(&self, time: i64) {
@@ -953,14 +963,19 @@ fn count_commit(
     }
 }
 
+/// A version tag: its date (the tagger's of an annotated tag, else its commit's) and
+/// the commit it names.
 #[derive(Debug, Clone)]
-struct TagInfo {
-    name: String,
-    time: i64,
-    annotated: bool,
-    signed: bool,
-    commit: git2::Oid,
+pub struct TagInfo {
+    pub name: String,
+    pub time: i64,
+    pub annotated: bool,
+    pub signed: bool,
+    pub commit: git2::Oid,
 }
+
+/// Every version tag of a repository, or a tag's short name and why it cannot be read.
+pub type VersionTags = Vec<Result<TagInfo, (String, String)>>;
 
 /// Version tags dated in the window or the one before it. A tag that cannot be read is
 /// a diagnostic, not a failure of the whole history. An annotated tag of a commit is
@@ -977,14 +992,7 @@ fn read_tags(
 ) -> Result<Vec<TagInfo>, git2::Error> {
     let fresh;
     let all = match cache {
-        // Read once for every point, so without the dates of one walk.
-        Some(c) => match c.tags.get() {
-            Some(all) => all,
-            None => {
-                let all = version_tags(repo, &HashMap::new())?;
-                c.tags.get_or_init(|| all)
-            }
-        },
+        Some(c) => c.version_tags(repo)?,
         None => {
             fresh = version_tags(repo, walked)?;
             &fresh
@@ -1006,11 +1014,10 @@ fn read_tags(
 }
 
 /// Every version tag, dated, or the tag name and why it cannot be read.
-#[allow(clippy::type_complexity)]
 fn version_tags(
     repo: &git2::Repository,
     walked: &HashMap<git2::Oid, i64>,
-) -> Result<Vec<Result<TagInfo, (String, String)>>, git2::Error> {
+) -> Result<VersionTags, git2::Error> {
     let mut tags = Vec::new();
     let odb = repo.odb()?;
     repo.tag_foreach(|oid, name| {

@@ -161,8 +161,8 @@ pub fn build(
     mut progress: impl FnMut(usize, usize, &str),
 ) -> Result<Timeline, UserError> {
     let prepared = Prepared::new(root, settings)?;
-    let chosen = points::choose(root, sel)?;
     let cache = Arc::new(ScanCache::new());
+    let chosen = points::choose(root, sel, &cache.history)?;
     let total = chosen.len();
     // Newest first, so the history cache can forget commits newer than every point
     // still to come; the report is oldest first.

@@ -3,7 +3,7 @@
 //! from git objects with git2, never the `git` program.
 
 use crate::UserError;
-use cnmm_facts::history;
+use cnmm_facts::history::{self, HistoryCache};
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
@@ -106,7 +106,7 @@ const SKEW: i64 = 86_400;
 /// Chooses the points of `sel` in the repository at `root`, oldest first, HEAD last.
 /// Points that cannot be assessed (a tag of a tree, a commit beyond a shallow clone's
 /// boundary) are kept, with the reason.
-pub fn choose(root: &Path, sel: &Selection) -> Result<Vec<Chosen>, UserError> {
+pub fn choose(root: &Path, sel: &Selection, tags: &HistoryCache) -> Result<Vec<Chosen>, UserError> {
     let repo = history::open(root).map_err(|e| {
         UserError(format!(
             "{} is not a git repository ({}); a timeline reads the history of a clone",
@@ -120,7 +120,7 @@ pub fn choose(root: &Path, sel: &Selection) -> Result<Vec<Chosen>, UserError> {
         .map_err(|e| UserError(format!("HEAD cannot be read: {}", e.message())))?;
     let shallow = repo.is_shallow();
     let mut points = match sel {
-        Selection::Tags(n) => by_tags(&repo, &head, *n, shallow),
+        Selection::Tags(n) => by_tags(&repo, &head, *n, shallow, tags),
         Selection::Every { every, since } => by_period(&repo, &head, *every, *since, shallow),
         Selection::Revs(revs) => by_revs(&repo, revs)?,
     };
@@ -176,9 +176,8 @@ fn merge_and_order(points: Vec<Chosen>) -> Vec<Chosen> {
 
 struct TagCandidate {
     name: String,
-    /// The tagged commit and its committer date, when the tag (peeled) names one that
-    /// exists; else why not.
-    commit: Result<(git2::Oid, i64), String>,
+    /// The tagged commit when the tag (peeled) names one that exists; else why not.
+    commit: Result<git2::Oid, String>,
     /// The tag's time (tagger date, else commit date): "the last N" are by this.
     time: Option<i64>,
 }
@@ -187,25 +186,45 @@ struct TagCandidate {
 /// (a tag of a commit HEAD does not reach, such as a release branch's, is left out). A tag of
 /// something other than a commit, or of a commit missing from a shallow clone, is a
 /// point without a commit (it counts towards `n`: it is one of the releases).
-fn by_tags(repo: &git2::Repository, head: &git2::Commit, n: usize, shallow: bool) -> Vec<Chosen> {
-    let mut cands: Vec<TagCandidate> = Vec::new();
-    let _ = repo.tag_foreach(|oid, name| {
-        let name = String::from_utf8_lossy(name);
-        let short = name.trim_start_matches("refs/tags/").to_string();
-        if !history::is_version_tag(&short) {
-            return true;
-        }
-        let (tagger, commit) = tag_target(repo, oid, shallow);
-        // Tag time as the report dates tags: the tagger's date of an annotated tag,
-        // else the commit's.
-        let time = tagger.or(commit.as_ref().ok().map(|(_, t)| *t));
-        cands.push(TagCandidate {
-            name: short,
-            commit,
-            time,
-        });
-        true
-    });
+///
+/// The tags are the history's list (read once for choosing the points and for every
+/// point's window); a commit is read only for the tags looked at.
+fn by_tags(
+    repo: &git2::Repository,
+    head: &git2::Commit,
+    n: usize,
+    shallow: bool,
+    tags: &HistoryCache,
+) -> Vec<Chosen> {
+    let all = tags.version_tags(repo).map_or(&[][..], |v| v.as_slice());
+    let mut cands: Vec<TagCandidate> = all
+        .iter()
+        .map(|t| match t {
+            Ok(t) => TagCandidate {
+                name: t.name.clone(),
+                commit: Ok(t.commit),
+                time: Some(t.time),
+            },
+            // Said again here, in the words of a point that cannot be assessed.
+            Err((short, message)) => {
+                let target = repo
+                    .refname_to_id(&format!("refs/tags/{short}"))
+                    .map(|oid| tag_target(repo, oid, shallow));
+                match target {
+                    Ok((tagger, commit)) => TagCandidate {
+                        name: short.clone(),
+                        time: tagger.or(commit.as_ref().ok().map(|(_, t)| *t)),
+                        commit: commit.map(|(id, _)| id),
+                    },
+                    Err(_) => TagCandidate {
+                        name: short.clone(),
+                        commit: Err(format!("the tag cannot be read: {message}")),
+                        time: None,
+                    },
+                }
+            }
+        })
+        .collect();
     cands.sort_by(|a, b| (b.time, &b.name).cmp(&(a.time, &a.name)));
     let mut reach = Reach::new(repo, head);
     let mut chosen: Vec<Chosen> = Vec::new();
@@ -214,7 +233,12 @@ fn by_tags(repo: &git2::Repository, head: &git2::Commit, n: usize, shallow: bool
         if commits_chosen.len() + chosen.iter().filter(|p| p.commit.is_none()).count() >= n {
             break;
         }
-        match c.commit {
+        let commit = c.commit.and_then(|id| {
+            repo.find_commit(id)
+                .map(|commit| (id, commit.committer().when().seconds()))
+                .map_err(|e| missing(shallow, "its commit", &e))
+        });
+        match commit {
             Ok((id, time)) => {
                 if !reach.reaches(id, time) {
                     continue;
@@ -240,6 +264,18 @@ fn by_tags(repo: &git2::Repository, head: &git2::Commit, n: usize, shallow: bool
     chosen
 }
 
+/// Why an object a tag names cannot be read: in a shallow clone, with the fix.
+fn missing(shallow: bool, what: &str, e: &git2::Error) -> String {
+    if shallow {
+        format!(
+            "{what} is beyond the shallow clone's boundary ({}); run `{UNSHALLOW_FIX}` to include it",
+            e.message()
+        )
+    } else {
+        format!("{what} cannot be read: {}", e.message())
+    }
+}
+
 /// What a tag ref names: its tagger's date (annotated tags), and the commit it tags
 /// with the commit's date, or why there is none.
 #[allow(clippy::type_complexity)]
@@ -248,16 +284,7 @@ fn tag_target(
     oid: git2::Oid,
     shallow: bool,
 ) -> (Option<i64>, Result<(git2::Oid, i64), String>) {
-    let missing = |what: &str, e: &git2::Error| {
-        if shallow {
-            format!(
-                "{what} is beyond the shallow clone's boundary ({}); run `{UNSHALLOW_FIX}` to include it",
-                e.message()
-            )
-        } else {
-            format!("{what} cannot be read: {}", e.message())
-        }
-    };
+    let missing = |what: &str, e: &git2::Error| missing(shallow, what, e);
     let mut obj = match repo.find_object(oid, None) {
         Ok(o) => o,
         Err(e) => return (None, Err(missing("the tagged object", &e))),

@@ -158,7 +158,7 @@ impl Extractor for AzurePipelines {
             shared: r.shared,
             excluded: None,
         };
-        p.excluded = input.file.excluded.clone();
+        p.excluded = input.file.excluded.as_deref().map(String::from);
         out.pipelines.push(p);
     }
 }

@@ -106,7 +106,7 @@ impl Extractor for Bitbucket {
             shared: Vec::new(),
             excluded: None,
         };
-        p.excluded = input.file.excluded.clone();
+        p.excluded = input.file.excluded.as_deref().map(String::from);
         out.pipelines.push(p);
     }
 }

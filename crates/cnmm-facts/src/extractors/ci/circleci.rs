@@ -61,7 +61,7 @@ impl Extractor for CircleCi {
             return;
         };
         let mut p = config(path, doc, ctx, out);
-        p.excluded = input.file.excluded.clone();
+        p.excluded = input.file.excluded.as_deref().map(String::from);
         out.pipelines.push(p);
     }
 }

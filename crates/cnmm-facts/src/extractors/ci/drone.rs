@@ -190,7 +190,7 @@ impl Extractor for DroneWoodpecker {
             shared: Vec::new(),
             excluded: None,
         };
-        p.excluded = input.file.excluded.clone();
+        p.excluded = input.file.excluded.as_deref().map(String::from);
         out.pipelines.push(p);
     }
 }

@@ -60,7 +60,7 @@ impl Extractor for GithubActions {
             workflow(path, &doc, out)
         };
         if let Some(mut p) = pipeline {
-            p.excluded = input.file.excluded.clone();
+            p.excluded = input.file.excluded.as_deref().map(String::from);
             // Another repository's reusable workflow the catalog does not know by name
             // cannot be read: what it runs is not seen.
             for s in &mut p.shared {

@@ -85,7 +85,7 @@ impl Extractor for GitlabCi {
         let mut stack = vec![path.to_string()];
         loader.load(path, root, &mut stack, out);
         let mut p = build_pipeline(path, loader, out);
-        p.excluded = input.file.excluded.clone();
+        p.excluded = input.file.excluded.as_deref().map(String::from);
         out.pipelines.push(p);
     }
 }
@@ -305,8 +305,8 @@ impl Loader<'_, '_> {
             self.ctx
                 .all_files()
                 .iter()
-                .filter(|f| m.is_match(&f.path))
-                .map(|f| f.path.clone())
+                .filter(|f| m.is_match(&*f.path))
+                .map(|f| f.path.to_string())
                 .collect()
         } else {
             vec![wanted.clone()]

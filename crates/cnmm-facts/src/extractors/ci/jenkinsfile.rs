@@ -85,7 +85,7 @@ impl Extractor for Jenkinsfile {
             return;
         }
         let mut p = build(path, input.text, &items, ctx.tools);
-        p.excluded = input.file.excluded.clone();
+        p.excluded = input.file.excluded.as_deref().map(String::from);
         // Read `.mvn/extensions.xml` only for a pipeline that builds a plugin.
         if p.jobs.iter().flat_map(|j| &j.steps).any(builds_plugin) && incrementals_enabled(ctx) {
             add_incrementals(&mut p);

@@ -742,7 +742,7 @@ impl Pipeline {
             permissions: Permissions::Undeclared,
             jobs: vec![job],
             shared: Vec::new(),
-            excluded: file.file.excluded.clone(),
+            excluded: file.file.excluded.as_deref().map(String::from),
         }
     }
 }

@@ -90,7 +90,7 @@ impl Extractor for Tekton {
             shared,
             excluded: None,
         };
-        p.excluded = input.file.excluded.clone();
+        p.excluded = input.file.excluded.as_deref().map(String::from);
         out.pipelines.push(p);
     }
 }
