@@ -407,6 +407,102 @@ fn every_point_equals_an_uncached_scan_of_its_commit() {
     assert!(stats.hits > stats.misses, "{stats:?}");
 }
 
+const CHECKS: &str = r#"name: Checks
+on:
+  push:
+    branches: [main]
+  pull_request:
+jobs:
+  check:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: ./scripts/check.sh
+"#;
+
+const NIGHTLY: &str = r#"name: Nightly
+on:
+  schedule:
+    - cron: "0 2 * * *"
+jobs:
+  check:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: ./scripts/check.sh
+"#;
+
+/// The workflows stay the same while the script they both run starts, then stops,
+/// running a vulnerability scanner: every point sees its own script, although the
+/// extractions of the workflows and the pipeline model are reused from the point before.
+#[test]
+fn a_script_the_pipelines_run_is_read_at_each_point() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ids = build_repo(
+        dir.path(),
+        &[
+            step(300, "checks")
+                .write("go.mod", GO_MOD)
+                .write("main.go", MAIN_GO)
+                .write(".github/workflows/checks.yml", CHECKS)
+                .write(".github/workflows/nightly.yml", NIGHTLY)
+                .write("scripts/check.sh", "#!/bin/sh\nset -e\ngo test ./...\n")
+                .tag("v1.0.0"),
+            step(200, "scan for vulnerabilities")
+                .write(
+                    "scripts/check.sh",
+                    "#!/bin/sh\nset -e\ngo test ./...\ngovulncheck ./...\n",
+                )
+                .tag("v1.1.0"),
+            step(150, "docs")
+                .write("README.md", "# demo\n")
+                .tag("v1.1.1"),
+            step(100, "stop scanning")
+                .write("scripts/check.sh", "#!/bin/sh\nset -e\ngo test ./...\n")
+                .tag("v1.2.0"),
+            step(50, "more docs").write("README.md", "# demo\n\nMore.\n"),
+        ],
+    );
+    let t = timeline(dir.path(), &Selection::Tags(12));
+    let s2: Vec<(String, cnmm_model::Status)> = t
+        .points
+        .iter()
+        .map(|p| {
+            let c = p.criteria.iter().find(|c| c.id == "S2").expect("S2");
+            (p.label(), c.status)
+        })
+        .collect();
+    use cnmm_model::Status::{Met, Unmet};
+    assert_eq!(
+        s2,
+        [
+            ("v1.0.0".to_string(), Unmet),
+            ("v1.1.0".to_string(), Met),
+            ("v1.1.1".to_string(), Met),
+            ("v1.2.0".to_string(), Unmet),
+            ("HEAD".to_string(), Unmet),
+        ]
+    );
+    // Oldest first here (the timeline goes newest first): the cache meets each change
+    // from the other side too.
+    let prepared = cnmm::scan::Prepared::new(dir.path(), &settings(2)).expect("prepare");
+    let cache = std::sync::Arc::new(cnmm_facts::cache::ScanCache::new());
+    for id in &ids {
+        let cached = prepared
+            .assess(Some(&id.to_string()), Some(cache.clone()))
+            .expect("cached");
+        cache.end_point();
+        let uncached = prepared
+            .assess(Some(&id.to_string()), None)
+            .expect("uncached");
+        assert_eq!(
+            cnmm_report::json::render(&cached),
+            cnmm_report::json::render(&uncached),
+            "{id}"
+        );
+    }
+}
+
 #[test]
 fn periods_and_revisions_choose_their_points() {
     let dir = tempfile::tempdir().expect("tempdir");

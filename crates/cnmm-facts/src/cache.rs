@@ -176,7 +176,8 @@ impl<K: Hash + Eq, V: Clone> Generational<K, V> {
     }
 }
 
-/// A map that keeps what it is given (for values decided by a key alone).
+/// A map that keeps what it is given (for values decided by a key alone), shared by
+/// threads.
 #[derive(Debug)]
 pub struct Memo<K, V>(Mutex<HashMap<K, V, foldhash::fast::FixedState>>);
 
@@ -187,19 +188,35 @@ impl<K, V> Default for Memo<K, V> {
 }
 
 impl<K: Hash + Eq, V: Clone> Memo<K, V> {
-    /// The value of `key`, made by `make` when absent.
+    /// The value of `key`, made by `make` when absent. `make` runs outside the lock: two
+    /// threads may both make a value the first time, and both get the same.
     pub fn get_or<Q>(&self, key: &Q, make: impl FnOnce() -> V) -> V
     where
-        K: std::borrow::Borrow<Q> + for<'q> From<&'q Q>,
-        Q: Hash + Eq + ?Sized,
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
         if let Some(v) = lock(&self.0).get(key) {
             return v.clone();
         }
         let v = make();
-        lock(&self.0).insert(K::from(key), v.clone());
+        lock(&self.0).insert(key.to_owned(), v.clone());
         v
     }
+}
+
+/// What the pipeline model made of the pipelines of some extractions.
+struct Emitted {
+    /// The extractions the pipelines came from, held so that their addresses, which
+    /// identify them, are not reused.
+    sources: Vec<Arc<Output>>,
+    context: u64,
+    lookups: Vec<Lookup>,
+    facts: Vec<cnmm_model::Fact>,
+    diagnostics: Vec<cnmm_model::Diagnostic>,
+}
+
+fn same_extractions(a: &[Arc<Output>], b: &[Arc<Output>]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| Arc::ptr_eq(x, y))
 }
 
 /// Reused between scans of commits of one repository with the same rules and
@@ -212,6 +229,10 @@ pub struct ScanCache {
     /// Which extractors and file queries claim a path (indexes), for every path seen:
     /// what claims a path never changes while the rules do not.
     pub(crate) claims: Memo<String, Arc<Claims>>,
+    /// The pipeline model's facts at the point before (see [`ScanCache::emitted`]).
+    emitted: Mutex<Option<Emitted>>,
+    /// The tool catalog, compiled.
+    pub(crate) tools: std::sync::OnceLock<Arc<crate::tools::ToolIndex>>,
     /// Texts of other files that extractors and the pipeline model read, by blob id.
     pub(crate) texts: Generational<git2::Oid, Result<Arc<String>, String>>,
     /// What the clone's configuration says of the repository.
@@ -306,6 +327,41 @@ impl ScanCache {
     /// Call after each point: extractions used by neither this point nor the one before
     /// are dropped, so memory follows what consecutive points share, not the whole
     /// timeline.
+    /// The pipeline model's facts and diagnostics of the point before, when its
+    /// pipelines came from the same extractions (`sources`, the cached outputs that hold
+    /// pipelines, in order: an extraction is reused only while unchanged) in the same
+    /// context, and every file the model consulted is unchanged.
+    pub(crate) fn emitted(
+        &self,
+        sources: &[Arc<Output>],
+        context: u64,
+        inv: &Inventory,
+    ) -> Option<(Vec<cnmm_model::Fact>, Vec<cnmm_model::Diagnostic>)> {
+        let held = lock(&self.emitted);
+        let e = held.as_ref()?;
+        (e.context == context
+            && same_extractions(&e.sources, sources)
+            && e.lookups.iter().all(|l| holds(l, inv)))
+        .then(|| (e.facts.clone(), e.diagnostics.clone()))
+    }
+
+    pub(crate) fn store_emitted(
+        &self,
+        sources: Vec<Arc<Output>>,
+        context: u64,
+        consulted: Consulted,
+        facts: &[cnmm_model::Fact],
+        diagnostics: &[cnmm_model::Diagnostic],
+    ) {
+        *lock(&self.emitted) = Some(Emitted {
+            sources,
+            context,
+            lookups: consulted.into_lookups(),
+            facts: facts.to_vec(),
+            diagnostics: diagnostics.to_vec(),
+        });
+    }
+
     pub fn end_point(&self) {
         self.files.end_point();
         self.trees.end_point();

@@ -511,7 +511,15 @@ fn scan_files(
         Some((inv, claimed)) => (inv, opts.cache.is_some().then_some(claimed)),
         None => (inventory::walk(&opts.root, policy, opts.threads), None),
     };
-    let matcher = tools::ToolMatcher::new(catalog);
+    let matcher = match &opts.cache {
+        Some(c) => tools::ToolMatcher::with_index(
+            catalog,
+            c.tools
+                .get_or_init(|| std::sync::Arc::new(tools::ToolIndex::new(catalog)))
+                .clone(),
+        ),
+        None => tools::ToolMatcher::new(catalog),
+    };
     let reader = FsReader {
         max: opts.max_file_size,
         root: &opts.root,
@@ -571,18 +579,64 @@ fn scan_files(
             diagnostics.push(Diagnostic::info(path, None, format!("skipped: {what}")));
         }
     }
-    let mut pipelines = Vec::new();
     let mut bytes_read = 0;
+    // The pipeline model reads every pipeline together: at a timeline's point whose
+    // pipeline files and the files the model consulted are unchanged, it is not run again.
+    let sources: Vec<std::sync::Arc<Output>> = match &opts.cache {
+        Some(_) => outputs
+            .iter()
+            .filter(|(o, _)| !o.pipelines.is_empty())
+            .map(|(o, _)| o.clone())
+            .collect(),
+        None => Vec::new(),
+    };
+    let reused = opts
+        .cache
+        .as_deref()
+        .and_then(|c| c.emitted(&sources, context, &inv));
+    let mut pipelines = Vec::new();
     for (o, n) in outputs {
-        // Unshared unless a cache holds it too.
-        let o = std::sync::Arc::try_unwrap(o).unwrap_or_else(|shared| (*shared).clone());
-        facts.extend(o.facts);
-        diagnostics.extend(o.diagnostics);
-        pipelines.extend(o.pipelines);
         bytes_read += n;
+        // Unshared unless a cache holds it too.
+        match std::sync::Arc::try_unwrap(o) {
+            Ok(o) => {
+                facts.extend(o.facts);
+                diagnostics.extend(o.diagnostics);
+                pipelines.extend(o.pipelines);
+            }
+            Err(shared) => {
+                facts.extend(shared.facts.iter().cloned());
+                diagnostics.extend(shared.diagnostics.iter().cloned());
+                if reused.is_none() {
+                    pipelines.extend(shared.pipelines.iter().cloned());
+                }
+            }
+        }
     }
-    pipelines.sort_by(|a, b| a.path.cmp(&b.path));
-    facts.extend(extractors::ci::emit(&mut pipelines, &ctx, &mut diagnostics));
+    match (reused, opts.cache.as_deref()) {
+        (Some((f, d)), _) => {
+            facts.extend(f);
+            diagnostics.extend(d);
+        }
+        (None, cache) => {
+            pipelines.sort_by(|a, b| a.path.cmp(&b.path));
+            let consulted = cache::Consulted::default();
+            let mut emitted_diagnostics = Vec::new();
+            let emitted = match cache {
+                Some(_) => extractors::ci::emit(
+                    &mut pipelines,
+                    &ctx.recording(&consulted),
+                    &mut emitted_diagnostics,
+                ),
+                None => extractors::ci::emit(&mut pipelines, &ctx, &mut emitted_diagnostics),
+            };
+            if let Some(c) = cache {
+                c.store_emitted(sources, context, consulted, &emitted, &emitted_diagnostics);
+            }
+            facts.extend(emitted);
+            diagnostics.extend(emitted_diagnostics);
+        }
+    }
     let stats = ScanStats {
         files: inv.files.len(),
         candidates: candidates.len(),

@@ -78,6 +78,12 @@ struct UsesPattern {
 /// A compiled catalog, ready to match commands, step references and images.
 pub struct ToolMatcher<'a> {
     catalog: &'a Catalog,
+    index: std::sync::Arc<ToolIndex>,
+}
+
+/// What a catalog compiles to, without the catalog: the scans of a timeline's points
+/// share one (its regexes are compiled once, when first used).
+pub struct ToolIndex {
     categories: Vec<Vec<String>>,
     run: HashMap<String, Vec<RunPattern>>,
     uses: Vec<UsesPattern>,
@@ -115,10 +121,17 @@ const TARGET_RUNNERS: &[&str] = &[
     "invoke", "earthly",
 ];
 
-impl<'a> ToolMatcher<'a> {
-    pub fn new(catalog: &'a Catalog) -> Self {
-        let mut m = ToolMatcher {
-            catalog,
+impl std::ops::Deref for ToolMatcher<'_> {
+    type Target = ToolIndex;
+
+    fn deref(&self) -> &ToolIndex {
+        &self.index
+    }
+}
+
+impl ToolIndex {
+    pub fn new(catalog: &Catalog) -> Self {
+        let mut m = ToolIndex {
             categories: Vec::new(),
             run: HashMap::new(),
             uses: Vec::new(),
@@ -186,6 +199,17 @@ impl<'a> ToolMatcher<'a> {
             }
         }
         m
+    }
+}
+
+impl<'a> ToolMatcher<'a> {
+    pub fn new(catalog: &'a Catalog) -> Self {
+        Self::with_index(catalog, std::sync::Arc::new(ToolIndex::new(catalog)))
+    }
+
+    /// A matcher of `catalog` from its compiled `index`.
+    pub fn with_index(catalog: &'a Catalog, index: std::sync::Arc<ToolIndex>) -> Self {
+        ToolMatcher { catalog, index }
     }
 
     /// The catalog this matcher was compiled from.

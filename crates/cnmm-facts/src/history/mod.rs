@@ -589,6 +589,15 @@ pub struct CommitRecord {
 }
 
 impl CommitRecord {
+    /// The committer's date, in seconds since the epoch.
+    pub fn time(&self) -> i64 {
+        self.time
+    }
+
+    pub fn parents(&self) -> &[git2::Oid] {
+        &self.parents
+    }
+
     fn parse(commit: &git2::Commit) -> CommitRecord {
         let author = commit.author();
         let name = String::from_utf8_lossy(author.name_bytes());
@@ -638,6 +647,20 @@ impl HistoryCache {
         }
         let all = version_tags(repo, &HashMap::new())?;
         Ok(self.tags.get_or_init(|| all))
+    }
+
+    /// The commit `id`, parsed once for every reader of this cache (choosing a
+    /// timeline's points walks the commits its windows read).
+    pub fn commit(
+        &self,
+        repo: &git2::Repository,
+        id: git2::Oid,
+    ) -> Result<Arc<CommitRecord>, git2::Error> {
+        Commits {
+            repo,
+            cache: Some(self),
+        }
+        .get(id)
     }
 
     /// Forgets the commits dated after `time`: scans that go from the newest point to

@@ -106,7 +106,11 @@ const SKEW: i64 = 86_400;
 /// Chooses the points of `sel` in the repository at `root`, oldest first, HEAD last.
 /// Points that cannot be assessed (a tag of a tree, a commit beyond a shallow clone's
 /// boundary) are kept, with the reason.
-pub fn choose(root: &Path, sel: &Selection, tags: &HistoryCache) -> Result<Vec<Chosen>, UserError> {
+pub fn choose(
+    root: &Path,
+    sel: &Selection,
+    cache: &HistoryCache,
+) -> Result<Vec<Chosen>, UserError> {
     let repo = history::open(root).map_err(|e| {
         UserError(format!(
             "{} is not a git repository ({}); a timeline reads the history of a clone",
@@ -120,7 +124,7 @@ pub fn choose(root: &Path, sel: &Selection, tags: &HistoryCache) -> Result<Vec<C
         .map_err(|e| UserError(format!("HEAD cannot be read: {}", e.message())))?;
     let shallow = repo.is_shallow();
     let mut points = match sel {
-        Selection::Tags(n) => by_tags(&repo, &head, *n, shallow, tags),
+        Selection::Tags(n) => by_tags(&repo, &head, *n, shallow, cache),
         Selection::Every { every, since } => by_period(&repo, &head, *every, *since, shallow),
         Selection::Revs(revs) => by_revs(&repo, revs)?,
     };
@@ -194,9 +198,9 @@ fn by_tags(
     head: &git2::Commit,
     n: usize,
     shallow: bool,
-    tags: &HistoryCache,
+    cache: &HistoryCache,
 ) -> Vec<Chosen> {
-    let all = tags.version_tags(repo).map_or(&[][..], |v| v.as_slice());
+    let all = cache.version_tags(repo).map_or(&[][..], |v| v.as_slice());
     let mut cands: Vec<TagCandidate> = all
         .iter()
         .map(|t| match t {
@@ -226,7 +230,7 @@ fn by_tags(
         })
         .collect();
     cands.sort_by(|a, b| (b.time, &b.name).cmp(&(a.time, &a.name)));
-    let mut reach = Reach::new(repo, head);
+    let mut reach = Reach::new(repo, head, cache);
     let mut chosen: Vec<Chosen> = Vec::new();
     let mut commits_chosen: HashSet<git2::Oid> = HashSet::new();
     for c in cands {
@@ -321,6 +325,9 @@ fn tag_target(
 /// history before yielding the first commit.)
 struct Reach<'r> {
     repo: &'r git2::Repository,
+    /// The commits are read through the history's cache: the points' windows read them
+    /// again.
+    commits: &'r HistoryCache,
     queue: std::collections::BinaryHeap<(i64, git2::Oid)>,
     reached: HashSet<git2::Oid>,
     /// The date of the last commit taken from the queue.
@@ -328,13 +335,18 @@ struct Reach<'r> {
 }
 
 impl<'r> Reach<'r> {
-    fn new(repo: &'r git2::Repository, head: &git2::Commit) -> Reach<'r> {
+    fn new(
+        repo: &'r git2::Repository,
+        head: &git2::Commit,
+        commits: &'r HistoryCache,
+    ) -> Reach<'r> {
         let mut queue = std::collections::BinaryHeap::new();
         queue.push((head.committer().when().seconds(), head.id()));
         let mut reached = HashSet::new();
         reached.insert(head.id());
         Reach {
             repo,
+            commits,
             queue,
             reached,
             at: i64::MAX,
@@ -348,13 +360,13 @@ impl<'r> Reach<'r> {
             };
             self.at = t;
             // A commit missing from a shallow clone ends its line of the walk.
-            let Ok(c) = self.repo.find_commit(oid) else {
+            let Ok(c) = self.commits.commit(self.repo, oid) else {
                 continue;
             };
-            for pid in c.parent_ids() {
+            for &pid in c.parents() {
                 if self.reached.insert(pid) {
-                    if let Ok(p) = self.repo.find_commit(pid) {
-                        self.queue.push((p.committer().when().seconds(), pid));
+                    if let Ok(p) = self.commits.commit(self.repo, pid) {
+                        self.queue.push((p.time(), pid));
                     }
                 }
             }

@@ -9,6 +9,7 @@
 use super::package_scripts::package_script_commands;
 use super::taskfile::{task_commands, TASKFILE_NAMES};
 use super::Step;
+use crate::cache::Memo;
 use crate::extractors::Ctx;
 use crate::shell::{command_name, is_assignment, is_flag, split_commands};
 use crate::tools::ToolMatch;
@@ -35,34 +36,6 @@ pub struct ScriptCommand {
 pub struct FollowedFiles {
     commands: Memo<Invocation, Option<Arc<Vec<ScriptCommand>>>>,
     makefiles: Memo<String, Option<Arc<Makefile>>>,
-}
-
-/// A map filled on first use, shared by the extractor threads.
-struct Memo<K, V>(std::sync::Mutex<std::collections::HashMap<K, V>>);
-
-impl<K, V> Default for Memo<K, V> {
-    fn default() -> Self {
-        Self(Default::default())
-    }
-}
-
-impl<K: std::hash::Hash + Eq + Clone, V: Clone> Memo<K, V> {
-    /// The value of `key`, computed by `make` the first time. `make` runs outside the
-    /// lock: two threads may both compute a value the first time, and both get the same.
-    fn get_or(&self, key: &K, make: impl FnOnce() -> V) -> V {
-        if let Some(hit) = self.lock().get(key) {
-            return hit.clone();
-        }
-        let value = make();
-        self.lock().insert(key.clone(), value.clone());
-        value
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<K, V>> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
 }
 
 /// What a CI command invokes in the repository, if anything.
@@ -144,10 +117,12 @@ pub fn expand(
                 join(dir, "package.json").into_iter().collect()
             }
         };
+        // Looked up at every invocation, also when the commands are known already: a
+        // cached extraction depends on the files it follows (see `crate::cache`).
+        let Some((path, file)) = candidates.iter().find_map(|p| ctx.file(p).map(|f| (p, f))) else {
+            continue;
+        };
         let Some(commands) = ctx.followed.commands.get_or(&inv, || {
-            let (path, file) = candidates
-                .iter()
-                .find_map(|p| ctx.file(p).map(|f| (p, f)))?;
             let text = || ctx.read_text(file).ok();
             Some(Arc::new(match &inv {
                 Invocation::Script(_) => script_commands(path, &text()?),
