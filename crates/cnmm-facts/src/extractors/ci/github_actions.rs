@@ -323,14 +323,15 @@ fn parse_job(id: &str, line: u32, job: &Node, _workflow_perms: &Permissions) -> 
             .map(str::to_string)
             .or_else(|| c.get("image").and_then(Node::as_str).map(str::to_string))
     });
-    let steps: Vec<Step> = job
+    let step_nodes: Vec<&Node> = job
         .get("steps")
         .map(Node::as_seq)
         .unwrap_or(&[])
         .iter()
         .filter(|s| s.is_map())
-        .map(parse_step)
         .collect();
+    let mut steps: Vec<Step> = step_nodes.iter().map(|s| parse_step(s)).collect();
+    resolve_tag_outputs(&step_nodes, &mut steps);
     let calls = job
         .entry("uses")
         .and_then(|(k, v)| v.as_str().map(|s| (s.to_string(), k.line)));
@@ -361,6 +362,54 @@ fn parse_job(id: &str, line: u32, job: &Node, _workflow_perms: &Permissions) -> 
         steps,
         calls,
         image,
+    }
+}
+
+/// A step condition on an earlier step's output that the earlier step sets only for a
+/// tag (`if [[ $GITHUB_REF =~ ^refs/tags/ ]]; then IS_RELEASE=true; fi` written to
+/// `$GITHUB_OUTPUT`, then `if: steps.is-release.outputs.IS_RELEASE`) is a tag condition:
+/// the step runs for tags only. An output set without a tag test is left alone.
+fn resolve_tag_outputs(nodes: &[&Node], steps: &mut [Step]) {
+    static OUTPUT_REF: OnceLock<Regex> = OnceLock::new();
+    let output_ref = OUTPUT_REF.get_or_init(|| {
+        Regex::new(r"steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)").expect("static regex")
+    });
+    static TAG_TEST: OnceLock<Regex> = OnceLock::new();
+    let tag_test = TAG_TEST.get_or_init(|| {
+        Regex::new(r"(?m)(?:GITHUB_REF|github\.ref)\b[^\n]*refs/tags|refs/tags[^\n]*(?:GITHUB_REF|github\.ref)\b")
+            .expect("static regex")
+    });
+    let tag_only = |id: &str, name: &str| {
+        nodes.iter().zip(steps.iter()).any(|(n, s)| {
+            n.get("id").and_then(Node::as_str) == Some(id)
+                && s.run.as_ref().is_some_and(|(text, _)| {
+                    let writes = text.contains(&format!("{name}="))
+                        && (text.contains("GITHUB_OUTPUT")
+                            || text.contains(&format!("::set-output name={name}")));
+                    writes && tag_test.is_match(text)
+                })
+        })
+    };
+    let resolved: Vec<Option<String>> = steps
+        .iter()
+        .map(|s| {
+            let c = s.condition.as_deref()?;
+            let mut changed = false;
+            let out = output_ref.replace_all(c, |m: &regex::Captures| {
+                if tag_only(&m[1], &m[2]) {
+                    changed = true;
+                    "startsWith(github.ref, 'refs/tags/')".to_string()
+                } else {
+                    m[0].to_string()
+                }
+            });
+            changed.then(|| out.into_owned())
+        })
+        .collect();
+    for (s, r) in steps.iter_mut().zip(resolved) {
+        if r.is_some() {
+            s.condition = r;
+        }
     }
 }
 
