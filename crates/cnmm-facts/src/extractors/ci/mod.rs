@@ -424,11 +424,16 @@ fn ci_environment_image(steps: &[(Step, Vec<ToolMatch>)]) -> Option<String> {
 
 /// Why the deploys of a job go to a test system rather than anywhere that serves, if
 /// they do: the job starts a throwaway cluster (kind, k3d, minikube) or is named as a
-/// test (`e2e-bootstrap`, `conform-k3s`); a job whose name says it deploys or releases
-/// is taken at its word.
+/// test or after such a cluster (`e2e-bootstrap`, `conform-k3s`, `kind-linux-amd64`), or
+/// its whole pipeline is (a workflow `e2e.yaml` named `e2e`); a job whose name says it
+/// deploys or releases is taken at its word.
 /// The bool says whether the job starts the cluster itself (then what it publishes is
 /// for that cluster too).
-fn test_deploy_reason(job: &Job, steps: &[(Step, Vec<ToolMatch>)]) -> Option<(&'static str, bool)> {
+fn test_deploy_reason(
+    pipeline: &Pipeline,
+    job: &Job,
+    steps: &[(Step, Vec<ToolMatch>)],
+) -> Option<(&'static str, bool)> {
     const CLUSTER_ACTIONS: &[&str] = &[
         "helm/kind-action",
         "engineerd/setup-kind",
@@ -459,14 +464,7 @@ fn test_deploy_reason(job: &Job, steps: &[(Step, Vec<ToolMatch>)]) -> Option<(&'
     if starts_cluster {
         return Some(("deploys into a throwaway cluster the job starts (kind, k3d, minikube, crc): a test, not a deployment", true));
     }
-    // The job's id and its display name (`build` named "Run E2E Tests on CRC").
-    let tokens: Vec<String> = format!("{} {}", job.id, job.name)
-        .to_ascii_lowercase()
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .map(str::to_string)
-        .collect();
-    let has = |words: &[&str]| tokens.iter().any(|t| words.contains(&t.as_str()));
-    (has(&[
+    const TEST_WORDS: &[&str] = &[
         "e2e",
         "conformance",
         "conform",
@@ -474,7 +472,12 @@ fn test_deploy_reason(job: &Job, steps: &[(Step, Vec<ToolMatch>)]) -> Option<(&'
         "integration",
         "test",
         "tests",
-    ]) && !has(&[
+        // Named after the throwaway cluster it runs on.
+        "kind",
+        "k3d",
+        "minikube",
+    ];
+    const DEPLOY_WORDS: &[&str] = &[
         "deploy",
         "deployment",
         "release",
@@ -482,9 +485,35 @@ fn test_deploy_reason(job: &Job, steps: &[(Step, Vec<ToolMatch>)]) -> Option<(&'
         "prod",
         "production",
         "staging",
-    ]))
-    .then_some((
-        "deploys inside a job named as a test (e2e, conformance, smoke, in its id or its name): a test, not a deployment",
+    ];
+    let tokens = |text: &str| -> Vec<String> {
+        text.to_ascii_lowercase()
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .map(str::to_string)
+            .collect()
+    };
+    let has =
+        |tokens: &[String], words: &[&str]| tokens.iter().any(|t| words.contains(&t.as_str()));
+    // The job's id and its display name (`build` named "Run E2E Tests on CRC").
+    let of_job = tokens(&format!("{} {}", job.id, job.name));
+    if has(&of_job, DEPLOY_WORDS) {
+        return None;
+    }
+    if has(&of_job, TEST_WORDS) {
+        return Some((
+            "deploys inside a job named as a test (e2e, conformance, smoke, kind, in its id or its name): a test, not a deployment",
+            false,
+        ));
+    }
+    // The pipeline's name and its file's name (`.github/workflows/e2e.yaml`, `name: e2e`),
+    // by the words that only name a test system: a workflow "Build and Test" or
+    // "Continuous Integration" may well deploy at its end.
+    const TEST_SYSTEM_WORDS: &[&str] = &["e2e", "conformance", "smoke", "kind", "k3d", "minikube"];
+    let stem = pipeline.path.rsplit('/').next().unwrap_or("");
+    let stem = stem.split('.').next().unwrap_or(stem);
+    let of_pipeline = tokens(&format!("{} {stem}", pipeline.name));
+    (has(&of_pipeline, TEST_SYSTEM_WORDS) && !has(&of_pipeline, DEPLOY_WORDS)).then_some((
+        "deploys inside a pipeline named as a test (e2e, conformance, smoke, in its name or its file's): a test, not a deployment",
         false,
     ))
 }
@@ -1092,7 +1121,7 @@ pub fn emit(
                     }
                 }
             }
-            if let Some((reason, cluster)) = test_deploy_reason(j, &steps) {
+            if let Some((reason, cluster)) = test_deploy_reason(p, j, &steps) {
                 for m in steps.iter_mut().flat_map(|(_, ms)| ms.iter_mut()) {
                     if m.excluded.is_some() {
                         continue;
