@@ -265,7 +265,15 @@ impl<'a> ToolMatcher<'a> {
         let by_name = self.run.get(&cmd);
         for patterns in [by_name, by_path].into_iter().flatten() {
             for p in patterns {
-                if !args_match(&p.args, &args, target_runner) {
+                // A pattern's options (`cmake --build`, `rpm --addsign`) are looked for
+                // among the command's options, its other words among its arguments.
+                let (options, positional): (Vec<&String>, Vec<&String>) =
+                    p.args.iter().partition(|a| is_flag(a));
+                if !args_match(&positional, &args, target_runner)
+                    || !options
+                        .iter()
+                        .all(|o| words[1..].iter().any(|w| has_arg(w, o)))
+                {
                     continue;
                 }
                 let spec = self.spec(p.tool);
@@ -485,6 +493,24 @@ impl<'a> ToolMatcher<'a> {
                 break;
             };
             let mut changed = false;
+            // `find deploy -type f -exec gpg --detach-sign {} \;`: the command `-exec`
+            // runs, up to its terminator (find's own predicates come in any order).
+            if first == "find" {
+                let exec = w
+                    .iter()
+                    .position(|x| matches!(x.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir"));
+                if let Some(i) = exec {
+                    let run: Vec<String> = w[i + 1..]
+                        .iter()
+                        .take_while(|x| !matches!(x.as_str(), ";" | "\\;" | "+"))
+                        .cloned()
+                        .collect();
+                    if !run.is_empty() {
+                        w = run;
+                        continue;
+                    }
+                }
+            }
             for wrapper in &self.wrappers {
                 if starts_with_words(&first, &w, &wrapper.prefix) {
                     w.drain(..wrapper.prefix.len());
@@ -552,7 +578,7 @@ fn starts_with_words(first: &str, words: &[String], prefix: &[String]) -> bool {
 /// Pattern arguments must follow in order among the first arguments of the command
 /// (options may take values, as in `kubectl -n prod apply`); target runners such as
 /// `make` accept their targets in any position.
-fn args_match(pattern: &[String], args: &[&String], target_runner: bool) -> bool {
+fn args_match(pattern: &[&String], args: &[&String], target_runner: bool) -> bool {
     if pattern.is_empty() {
         return true;
     }
@@ -641,6 +667,8 @@ tools:
   - {id: named-publish, categories: [publish], uses_name: ["^(publish|deploy)([-_].*)?$"]}
   - {id: go-trimpath, categories: [reproducible-build], run: ["go build"], run_args: [-trimpath]}
   - {id: pytest, categories: [test], run: [pytest]}
+  - {id: gpg-sign, categories: [publish], run: ["gpg --detach-sign", "gpg -b"]}
+  - {id: cmake-build, categories: [test], run: ["cmake --build"]}
   - {id: bucket-upload, categories: [publish], run: ["aws s3 cp", "aws s3 sync"], last_arg: ["s3://*"]}
   - {id: goreleaser, categories: [publish], run: ["goreleaser release"], not_args: [--snapshot], uses: [goreleaser/goreleaser-action], with: {args: "(^|\\s)release(\\s|$)"}, without: {args: "--snapshot"}}
 "#,
@@ -694,6 +722,30 @@ tools:
         );
         let t = &m.match_command(&w("trivy image x"))[0];
         assert!(t.categories.contains(&"security-scan".to_string()));
+    }
+
+    /// A pattern's options are found among the command's options, wherever they are;
+    /// `find -exec` runs the command after it.
+    #[test]
+    fn options_in_patterns_and_commands_run_by_find() {
+        let c = catalog();
+        let m = ToolMatcher::new(&c);
+        let ids =
+            |s: &str| -> Vec<String> { run_ids(&m, s).into_iter().map(|(id, _)| id).collect() };
+        assert_eq!(
+            ids("gpg --batch --armor --detach-sign dist/app.tar.gz"),
+            ["gpg-sign"]
+        );
+        assert_eq!(ids("gpg -b app.tar.gz"), ["gpg-sign"]);
+        assert!(ids("gpg --armor --export KEYID").is_empty());
+        assert_eq!(ids("cmake --build build --parallel 4"), ["cmake-build"]);
+        assert!(ids("cmake -S . -B build").is_empty());
+        assert_eq!(
+            ids(r"find deploy ( ! -name *.txt ) -type f -exec gpg --armor --detach-sign {} ;"),
+            ["gpg-sign"]
+        );
+        assert!(ids(r"find deploy -type f -exec sha256sum {} ;").is_empty());
+        assert!(ids("find . -name gpg").is_empty());
     }
 
     #[test]
