@@ -13,6 +13,7 @@ mod determinism;
 mod docs;
 mod fleet;
 mod history;
+mod plan;
 mod providers;
 mod reports;
 mod schema;

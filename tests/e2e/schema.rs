@@ -18,6 +18,10 @@ fn generated_timeline() -> String {
     pretty(&schemars::schema_for!(cnmm::timeline::Timeline))
 }
 
+fn generated_plan() -> String {
+    pretty(&schemars::schema_for!(cnmm::plan::Plan))
+}
+
 /// The checked-in `schema/NAME` is `want`; `CNMM_BLESS=1` rewrites it.
 fn check_in(name: &str, want: &str) {
     let path = workspace_root().join("schema").join(name);
@@ -83,6 +87,38 @@ fn real_fleet_reports_validate_against_their_schema() {
         .map(|e| e.to_string())
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
+}
+
+#[test]
+fn checked_in_plan_schema_matches_the_plan_types() {
+    check_in("plan.schema.json", &generated_plan());
+}
+
+#[test]
+fn real_plans_validate_against_their_schema() {
+    let schema: serde_json::Value = serde_json::from_str(&generated_plan()).expect("schema");
+    let validator = jsonschema::validator_for(&schema).expect("valid schema");
+    for fixture in ["scenarios/go-service", "scenarios/python-gitlab"] {
+        let repo = materialise(fixture.as_ref(), true);
+        let out = assert_cmd::Command::cargo_bin("cnmm")
+            .expect("binary")
+            .args(["plan", "--format", "json", "--to", "5"])
+            .arg(repo.path())
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert!(!json["steps"].as_array().is_none_or(Vec::is_empty));
+        let errors: Vec<String> = validator
+            .iter_errors(&json)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{fixture}: {errors:?}");
+    }
 }
 
 #[test]

@@ -42,6 +42,10 @@ pub enum Command {
     /// one commit per period, or given revisions), each as `scan --rev POINT` judges
     /// it, and what was gained or lost from one point to the next.
     Timeline(TimelineArgs),
+    /// The shortest path to target levels: the criteria each section lacks, in the order
+    /// to meet them, each fitted to the repository; `--write` creates the files that meet
+    /// a criterion by being added (never changing an existing file).
+    Plan(PlanArgs),
     /// A whole organisation: scan many repositories into a SQLite database (on one
     /// machine, or in shards), and report on them together.
     Fleet {
@@ -113,6 +117,37 @@ pub struct TimelineArgs {
     /// Show every evidence item of each change in the text timeline.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The repository checkout.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// The target: a level for every section (`3`), or levels by section
+    /// (`security=4,ci_cd=3`; `overall=N` names all five). Default: the `targets:` of
+    /// `.cnmm.yml`.
+    #[arg(long, value_name = "LEVELS")]
+    pub to: Option<String>,
+    /// Create the files the plan adds (never overwriting one); without it the plan only
+    /// says what it would create.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub write: bool,
+    /// Say what would be created, write nothing (the default).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format.
+    #[arg(long, short = 'f', default_value = "text", value_parser = crate::plan::FORMATS.to_vec())]
+    pub format: String,
+    /// Write the plan to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Add or override rules by id from a directory of rule files (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Configuration file (default: the work tree's `.cnmm.yml`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

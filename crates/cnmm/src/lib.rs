@@ -11,6 +11,7 @@ pub mod explain;
 pub mod fleet;
 pub mod gate;
 pub mod output;
+pub mod plan;
 pub mod progress;
 pub mod scan;
 pub mod timeline;
@@ -65,6 +66,7 @@ pub fn run() -> i32 {
         cli::Command::Explain { target, rules } => explain::explain(&target, &rules),
         cli::Command::Diff(a) => diff::run(&a),
         cli::Command::Timeline(a) => timeline::run(&a),
+        cli::Command::Plan(a) => plan::run(&a),
         cli::Command::Fleet { command } => fleet::run(&command),
         cli::Command::Completions { shell } => {
             let mut cmd = <cli::Cli as clap::CommandFactory>::command();

@@ -172,6 +172,21 @@ impl Prepared {
         rev: Option<&str>,
         cache: Option<std::sync::Arc<cnmm_facts::cache::ScanCache>>,
     ) -> Result<Assessment, UserError> {
+        self.assess_with_facts(rev, cache).map(|(a, _)| a)
+    }
+
+    /// The rules this scan applies.
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// [`Prepared::assess`], with the facts the assessment was made from (`cnmm plan`
+    /// fits its steps to them).
+    pub fn assess_with_facts(
+        &self,
+        rev: Option<&str>,
+        cache: Option<std::sync::Arc<cnmm_facts::cache::ScanCache>>,
+    ) -> Result<(Assessment, Vec<cnmm_model::Fact>), UserError> {
         let mut opts = self.options.clone();
         opts.history.rev = rev.map(str::to_string);
         opts.cache = cache;
@@ -195,7 +210,7 @@ impl Prepared {
             ));
         }
         diagnostics.sort();
-        Ok(Assessment {
+        let assessment = Assessment {
             schema_version: SCHEMA_VERSION.to_string(),
             tool: Tool {
                 name: "cnmm".into(),
@@ -206,7 +221,8 @@ impl Prepared {
             sections,
             history: result.history,
             diagnostics,
-        })
+        };
+        Ok((assessment, result.facts))
     }
 }
 

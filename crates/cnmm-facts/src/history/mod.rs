@@ -327,6 +327,13 @@ pub fn origin_owner(root: &Path) -> Option<String> {
     forge_owner(remote.url().ok()?)
 }
 
+/// The URL of the `origin` remote, if any.
+pub fn origin_url(root: &Path) -> Option<String> {
+    let repo = open(root).ok()?;
+    let remote = repo.find_remote("origin").ok()?;
+    remote.url().ok().map(str::to_string)
+}
+
 /// The first path segment after a known forge host in a URL or module path
 /// (`github.com/prometheus/node_exporter` → `prometheus`).
 pub fn forge_owner(url: &str) -> Option<String> {
