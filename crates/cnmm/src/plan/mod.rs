@@ -481,6 +481,10 @@ fn manual(id: &str, ctx: &RepoContext, c: &cnmm_model::CriterionResult, deps: &[
             "run the tests on every pull/merge request, not only on pushes".to_string(),
             test.map(|j| j.location()),
         ),
+        "X3c" if ctx.forge == context::Forge::GitLab && c.status != Status::Unknown => (
+            format!("protect `{}` (Settings > Repository > Protected branches: no direct pushes, merge requests only); cnmm sees the protection in the history once 70% of the default branch's commits come through merge requests", ctx.default_branch),
+            None,
+        ),
         "C4b" | "C5b" | "X3c" if c.status == Status::Unknown => (
             format!("cannot be judged without the git history ({}); scan a full clone", c.reason.clone().unwrap_or_default()),
             None,
