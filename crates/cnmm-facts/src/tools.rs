@@ -368,6 +368,20 @@ impl<'a> ToolMatcher<'a> {
             if !prefix_ok {
                 continue;
             }
+            // A sub-action that installs the tool (`anchore/sbom-action/download-syft`,
+            // `.../setup-x`, `.../install`) does not run it.
+            let installs = path[p.prefix.len()..]
+                .rsplit('/')
+                .next()
+                .is_some_and(|last| {
+                    last.starts_with("download")
+                        || last.starts_with("install")
+                        || last.starts_with("setup")
+                        || last.ends_with("-installer")
+                });
+            if path != p.prefix && installs {
+                continue;
+            }
             let with_ok = p
                 .with
                 .iter()
