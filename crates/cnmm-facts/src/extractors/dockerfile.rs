@@ -42,7 +42,12 @@ static KINDS: &[FactKindSpec] = &[
             attr(
                 "arg_built",
                 T::Bool,
-                "The reference is built from ARGs (`${BASE}`); its pinning cannot be read.",
+                "The reference is built from ARGs (`${BASE}`): judged by the ARGs' defaults declared before the first FROM when every one has a default, else its pinning cannot be read.",
+            ),
+            attr(
+                "resolved",
+                T::Str,
+                "For an ARG-built reference: the reference with the ARGs' defaults (the stage or image it builds on unless the build overrides them).",
             ),
             attr("platform", T::Str, "The --platform flag, when given."),
             attr("stage", T::Str, "The stage name given with `AS`."),
@@ -221,10 +226,50 @@ fn instructions(text: &str) -> (Vec<Lined>, Vec<Lined>) {
     (out, problems)
 }
 
+/// `$NAME` and `${NAME}` replaced by the defaults of the ARGs declared before the first
+/// FROM (the only ones a FROM can use), when every variable has one.
+fn resolve_args(image: &str, globals: &[(String, String)]) -> Option<String> {
+    static VAR: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let var = VAR.get_or_init(|| {
+        regex::Regex::new(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+            .expect("static regex")
+    });
+    let mut complete = true;
+    let out = var.replace_all(image, |c: &regex::Captures| {
+        let name = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
+        match globals.iter().rev().find(|(n, _)| n == name) {
+            Some((_, v)) => v.clone(),
+            None => {
+                complete = false;
+                String::new()
+            }
+        }
+    });
+    (complete && !out.is_empty() && !out.contains('$')).then(|| out.into_owned())
+}
+
 fn read(text: &str, path: &str) -> (Vec<Fact>, Vec<Lined>) {
     let (instrs, problems) = instructions(text);
     let mut facts = Vec::new();
     let mut stages: Vec<String> = Vec::new();
+    // `ARG BASE_IMAGE=alpine` before the first FROM: what `FROM $BASE_IMAGE` builds on
+    // unless the build overrides it.
+    let mut globals: Vec<(String, String)> = Vec::new();
+    for (_, ins) in &instrs {
+        let mut words = ins.split_whitespace();
+        match words.next().map(str::to_ascii_uppercase).as_deref() {
+            Some("FROM") => break,
+            Some("ARG") => {
+                for w in words {
+                    if let Some((name, value)) = w.split_once('=') {
+                        let value = value.trim_matches(|c| c == '"' || c == '\'');
+                        globals.push((name.to_string(), value.to_string()));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
     for (line, ins) in instrs {
         let mut words = ins.split_whitespace();
         let Some(op) = words.next() else { continue };
@@ -241,14 +286,22 @@ fn read(text: &str, path: &str) -> (Vec<Fact>, Vec<Lined>) {
                         rest.push(*a);
                     }
                 }
-                let Some(image) = rest.first() else { continue };
+                let Some(&written) = rest.first() else {
+                    continue;
+                };
+                let resolved = written
+                    .contains('$')
+                    .then(|| resolve_args(written, &globals))
+                    .flatten();
+                let image = &resolved.as_deref().unwrap_or(written);
                 let stage = match rest.as_slice() {
                     [_, kw, name, ..] if kw.eq_ignore_ascii_case("as") => Some(name.to_string()),
                     _ => None,
                 };
                 let stage_ref = image.eq_ignore_ascii_case("scratch")
                     || stages.iter().any(|s| s.eq_ignore_ascii_case(image));
-                let arg_built = image.contains('$');
+                let arg_built = written.contains('$');
+                let unresolved = image.contains('$');
                 let (name_tag, digest) = match image.split_once('@') {
                     Some((a, d)) => (a, Some(d)),
                     None => (*image, None),
@@ -256,21 +309,28 @@ fn read(text: &str, path: &str) -> (Vec<Fact>, Vec<Lined>) {
                 // A tag follows the last `:` after the last `/` (a registry port is not a tag).
                 let last = name_tag.rsplit('/').next().unwrap_or(name_tag);
                 let tag = last.split_once(':').map(|(_, t)| t);
-                let mut f = Fact::new("container.from", loc, format!("FROM {image}"))
-                    .attr("image", *image)
+                let detail = match &resolved {
+                    Some(r) => format!("FROM {written} (`{r}` by its ARG default)"),
+                    None => format!("FROM {written}"),
+                };
+                let mut f = Fact::new("container.from", loc, detail)
+                    .attr("image", written)
                     .attr(
                         "pinned",
-                        digest.is_some_and(|d| d.starts_with("sha256:")) && !arg_built,
+                        digest.is_some_and(|d| d.starts_with("sha256:")) && !unresolved,
                     )
                     .attr(
                         "latest",
                         !stage_ref
-                            && !arg_built
+                            && !unresolved
                             && digest.is_none()
                             && tag.is_none_or(|t| t == "latest"),
                     )
                     .attr("stage_ref", stage_ref)
                     .attr("arg_built", arg_built);
+                if let Some(r) = &resolved {
+                    f.set("resolved", r.as_str());
+                }
                 if let Some(t) = tag {
                     f.set("tag", t);
                 }
