@@ -252,6 +252,31 @@ fn timeline(root: &Path, sel: &Selection) -> Timeline {
     build(root, &settings(2), sel, |_, _, _| {}).expect("timeline")
 }
 
+/// Assessing `ids` in this order through one cache gives, for each, the report an
+/// uncached assessment of it gives, evidence included.
+fn assert_cached_points_equal_uncached<'a>(
+    root: &Path,
+    ids: impl IntoIterator<Item = &'a git2::Oid>,
+) -> cnmm_facts::cache::CacheStats {
+    let prepared = cnmm::scan::Prepared::new(root, &settings(2)).expect("prepare");
+    let cache = std::sync::Arc::new(cnmm_facts::cache::ScanCache::new());
+    for id in ids {
+        let cached = prepared
+            .assess(Some(&id.to_string()), Some(cache.clone()))
+            .expect("cached");
+        cache.end_point();
+        let uncached = prepared
+            .assess(Some(&id.to_string()), None)
+            .expect("uncached");
+        assert_eq!(
+            cnmm_report::json::render(&cached),
+            cnmm_report::json::render(&uncached),
+            "{id}"
+        );
+    }
+    cache.stats()
+}
+
 fn levels(t: &Timeline) -> Vec<(String, Option<[u8; 5]>)> {
     t.points
         .iter()
@@ -387,23 +412,7 @@ fn every_point_equals_an_uncached_scan_of_its_commit() {
     }
     assert_eq!(t.points.len(), ids.len());
     // And the whole cached assessment of each commit, evidence included.
-    let prepared = cnmm::scan::Prepared::new(dir.path(), &settings(2)).expect("prepare");
-    let cache = std::sync::Arc::new(cnmm_facts::cache::ScanCache::new());
-    for id in ids.iter().rev() {
-        let cached = prepared
-            .assess(Some(&id.to_string()), Some(cache.clone()))
-            .expect("cached");
-        cache.end_point();
-        let uncached = prepared
-            .assess(Some(&id.to_string()), None)
-            .expect("uncached");
-        assert_eq!(
-            cnmm_report::json::render(&cached),
-            cnmm_report::json::render(&uncached),
-            "{id}"
-        );
-    }
-    let stats = cache.stats();
+    let stats = assert_cached_points_equal_uncached(dir.path(), ids.iter().rev());
     assert!(stats.hits > stats.misses, "{stats:?}");
 }
 
@@ -485,22 +494,7 @@ fn a_script_the_pipelines_run_is_read_at_each_point() {
     );
     // Oldest first here (the timeline goes newest first): the cache meets each change
     // from the other side too.
-    let prepared = cnmm::scan::Prepared::new(dir.path(), &settings(2)).expect("prepare");
-    let cache = std::sync::Arc::new(cnmm_facts::cache::ScanCache::new());
-    for id in &ids {
-        let cached = prepared
-            .assess(Some(&id.to_string()), Some(cache.clone()))
-            .expect("cached");
-        cache.end_point();
-        let uncached = prepared
-            .assess(Some(&id.to_string()), None)
-            .expect("uncached");
-        assert_eq!(
-            cnmm_report::json::render(&cached),
-            cnmm_report::json::render(&uncached),
-            "{id}"
-        );
-    }
+    assert_cached_points_equal_uncached(dir.path(), &ids);
 }
 
 #[test]

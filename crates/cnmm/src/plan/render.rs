@@ -77,11 +77,7 @@ pub fn text(plan: &Plan, wrote: bool, written: &[String]) -> String {
             section_title(&s.section),
             s.level,
             s.title,
-            if s.needed_by.is_empty() {
-                String::new()
-            } else {
-                format!(" (needed by {})", s.needed_by.join(", "))
-            }
+            needed_note(s, " (", ")")
         );
         for a in &s.actions {
             match a {
@@ -137,6 +133,15 @@ pub fn text(plan: &Plan, wrote: bool, written: &[String]) -> String {
     out
 }
 
+/// ` (needed by C2, P4a)`, in the words of the format.
+fn needed_note(s: &super::Step, lead: &str, close: &str) -> String {
+    if s.needed_by.is_empty() {
+        String::new()
+    } else {
+        format!("{lead}needed by {}{close}", s.needed_by.join(", "))
+    }
+}
+
 fn meets_note(meets: &[String]) -> String {
     if meets.is_empty() {
         String::new()
@@ -181,11 +186,7 @@ pub fn markdown(plan: &Plan) -> String {
             section_title(&s.section),
             s.level,
             s.title,
-            if s.needed_by.is_empty() {
-                String::new()
-            } else {
-                format!(" — needed by {}", s.needed_by.join(", "))
-            }
+            needed_note(s, " — ", "")
         );
         for a in &s.actions {
             match a {
