@@ -481,6 +481,14 @@ fn manual(id: &str, ctx: &RepoContext, c: &cnmm_model::CriterionResult, deps: &[
             "run the tests on every pull/merge request, not only on pushes".to_string(),
             test.map(|j| j.location()),
         ),
+        "P2a" if ctx.forge == context::Forge::GitLab => (
+            format!(
+                "add a job to {} that builds and tests on merge requests and branch pushes:\ntest:\n  stage: test\n  script:\n    - {}\n  rules:\n    - if: $CI_PIPELINE_SOURCE == \"merge_request_event\"\n    - if: $CI_COMMIT_BRANCH",
+                ctx.gitlab_ci.as_deref().unwrap_or(".gitlab-ci.yml"),
+                ctx.test_command().unwrap_or("make test")
+            ),
+            None,
+        ),
         "X3c" if ctx.forge == context::Forge::GitLab && c.status != Status::Unknown => (
             format!("protect `{}` (Settings > Repository > Protected branches: no direct pushes, merge requests only); cnmm sees the protection in the history once 70% of the default branch's commits come through merge requests", ctx.default_branch),
             None,
