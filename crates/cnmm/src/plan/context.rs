@@ -49,6 +49,8 @@ pub struct RepoContext {
     pub providers: BTreeSet<String>,
     /// Whether some pipeline runs by itself (push, PR/MR, tag, schedule).
     pub automatic_ci: bool,
+    /// (provider, file) of each pipeline, sorted.
+    pub pipeline_files: Vec<(String, String)>,
     pub ecosystems: BTreeSet<Ecosystem>,
     /// Whether GitHub workflows exist (Dependabot then keeps their actions current).
     pub github_workflows: bool,
@@ -84,6 +86,7 @@ impl RepoContext {
         let counts = |f: &&Fact| f.excluded.is_none();
         let mut providers = BTreeSet::new();
         let mut automatic_ci = false;
+        let mut pipeline_files = Vec::new();
         for f in facts
             .iter()
             .filter(counts)
@@ -91,6 +94,7 @@ impl RepoContext {
         {
             if let Some(p) = f.get_str("provider") {
                 providers.insert(p.to_string());
+                pipeline_files.push((p.to_string(), f.location.path.clone()));
             }
             automatic_ci |= f.get_bool("automatic");
         }
@@ -181,6 +185,10 @@ impl RepoContext {
             forge,
             providers,
             automatic_ci,
+            pipeline_files: {
+                pipeline_files.sort();
+                pipeline_files
+            },
             ecosystems,
             github_workflows,
             dockerfile_dirs,
@@ -191,6 +199,14 @@ impl RepoContext {
             test_jobs: jobs("test"),
             gitlab_ci,
         }
+    }
+
+    /// The first pipeline file of `provider` the scan read.
+    pub fn ci_file(&self, provider: &str) -> Option<String> {
+        self.pipeline_files
+            .iter()
+            .find(|(p, _)| p == provider)
+            .map(|(_, f)| f.clone())
     }
 
     pub fn has(&self, ecosystem: &str) -> bool {

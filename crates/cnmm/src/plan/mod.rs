@@ -473,6 +473,17 @@ fn manual(id: &str, ctx: &RepoContext, c: &cnmm_model::CriterionResult, deps: &[
             },
             release.map(|j| j.location()),
         ),
+        // Security scans for the pipelines whose files cnmm does not write.
+        "S2" | "S3" if ctx.providers.contains("jenkins") => (
+            format!(
+                "add a stage to the Jenkinsfile that scans on every build of the default branch and of pull requests (and a nightly `triggers {{ cron('H 3 * * *') }}` for S3):\nstage('Security scan') {{\n  steps {{\n    sh 'trivy fs --exit-code 1 --severity HIGH,CRITICAL --format sarif --output trivy.sarif .'\n  }}\n  post {{ always {{ archiveArtifacts artifacts: 'trivy.sarif' }} }}\n}}"
+            ),
+            ctx.ci_file("jenkins"),
+        ),
+        "S2" | "S3" if ctx.providers.contains("circleci") => (
+            "add a job to .circleci/config.yml and run it in the workflow of every push, and in a scheduled pipeline for S3:\nsecurity-scan:\n  docker:\n    - image: aquasec/trivy:latest\n  steps:\n    - checkout\n    - run: trivy fs --exit-code 1 --severity HIGH,CRITICAL .".to_string(),
+            ctx.ci_file("circleci"),
+        ),
         "X3a" => (
             "run a linter or static analysis on every pull/merge request (golangci-lint, clippy, eslint, ruff, ...)".to_string(),
             test.map(|j| j.location()),
