@@ -475,9 +475,8 @@ fn manual(id: &str, ctx: &RepoContext, c: &cnmm_model::CriterionResult, deps: &[
         ),
         // Security scans for the pipelines whose files cnmm does not write.
         "S2" | "S3" if ctx.providers.contains("jenkins") => (
-            format!(
-                "add a stage to the Jenkinsfile that scans on every build of the default branch and of pull requests (and a nightly `triggers {{ cron('H 3 * * *') }}` for S3):\nstage('Security scan') {{\n  steps {{\n    sh 'trivy fs --exit-code 1 --severity HIGH,CRITICAL --format sarif --output trivy.sarif .'\n  }}\n  post {{ always {{ archiveArtifacts artifacts: 'trivy.sarif' }} }}\n}}"
-            ),
+            "add a stage to the Jenkinsfile that scans on every build of the default branch and of pull requests (and a nightly `triggers { cron('H 3 * * *') }` for S3):\nstage('Security scan') {\n  steps {\n    sh 'trivy fs --exit-code 1 --severity HIGH,CRITICAL --format sarif --output trivy.sarif .'\n  }\n  post { always { archiveArtifacts artifacts: 'trivy.sarif' } }\n}"
+                .to_string(),
             ctx.ci_file("jenkins"),
         ),
         "S2" | "S3" if ctx.providers.contains("circleci") => (
