@@ -165,10 +165,11 @@ fn version_heading() -> &'static Regex {
         // 2.89.3` (underlined), `Changes in libsoup from 3.6.6 to 3.7.1:`,
         // `Noteworthy changes in release 2.4 (2024-01-01)`; `## Version 10.32.6`; a line
         // that is only a version (`v14.56.1`); a name and a version as a heading (`# Text
-        // Editor 50.0`, `gnome-clocks 50.beta` underlined). Word boundaries are ASCII:
+        // Editor 50.0`, `gnome-clocks 50.beta` underlined); `New in 50.rc - 6 March 2026`
+        // (a version and, after a dash, its date). Word boundaries are ASCII:
         // a Unicode one would stop the lazy DFA on any non-ASCII text (a NEWS file's
         // contributors' names) and leave the search to the far slower PikeVM.
-        Regex::new(r"(?m)^(?:#{1,4}\s*\[?v?\d+\.\d+(?:\.\d+)?[^\n]*|#{1,4}\s*(?:[Vv]ersion|[Rr]elease)\s+\[?v?\d+\.\d+[^\n]*|v?\d+\.\d+\.\d+[ \t]*$|\[?v?\d+\.\d+\.\d+\]?[^\n]*\n[-=~]{3,}|(?:[A-Z][a-z]+ )(?:[a-z]+ ){0,2}?(?:changes|version|release)(?-u:\b)[^\n]{0,60}(?-u:\b)\d+\.\d+[^\n]*|(?:Changes|Version|Release)(?-u:\b)[^\n]{0,60}(?-u:\b)\d+\.\d+[^\n]*|#{1,4}[ \t]+[A-Za-z][^\n]{0,40}?[ \t]v?\d+\.(?:\d+|alpha|beta|rc|xx)[^\n]*|[A-Za-z][\w.+-]*(?:[ \t][\w.+-]+){0,3}[ \t]v?\d+\.(?:\d+|alpha|beta|rc)[\w.-]*[ \t]*\n[-=~]{3,})").expect("static regex")
+        Regex::new(r"(?m)^(?:#{1,4}\s*\[?v?\d+\.\d+(?:\.\d+)?[^\n]*|#{1,4}\s*(?:[Vv]ersion|[Rr]elease)\s+\[?v?\d+\.\d+[^\n]*|v?\d+\.\d+\.\d+[ \t]*$|\[?v?\d+\.\d+\.\d+\]?[^\n]*\n[-=~]{3,}|(?:[A-Z][a-z]+ )(?:[a-z]+ ){0,2}?(?:changes|version|release)(?-u:\b)[^\n]{0,60}(?-u:\b)\d+\.\d+[^\n]*|(?:Changes|Version|Release)(?-u:\b)[^\n]{0,60}(?-u:\b)\d+\.\d+[^\n]*|#{1,4}[ \t]+[A-Za-z][^\n]{0,40}?[ \t]v?\d+\.(?:\d+|alpha|beta|rc|xx)[^\n]*|[A-Za-z][\w.+-]*(?:[ \t][\w.+-]+){0,3}[ \t]v?\d+\.(?:\d+|alpha|beta|rc)[\w.-]*[ \t]*\n[-=~]{3,}|New in (?:[A-Za-z][\w.+-]* )?v?\d+\.(?:\d+|alpha|beta|rc)[\w.-]*(?:[ \t]+-[^\n]*)?[ \t]*$)").expect("static regex")
     })
 }
 
@@ -394,6 +395,8 @@ mod tests {
         assert_eq!(version_heading().find_iter(more).count(), 3);
         let gnome = "gnome-clocks 50.0\n=================\n* x\n\ngnome-clocks 50.beta\n====================\n* y\n\n# Text Editor 49.rc\n\n * z\n";
         assert_eq!(version_heading().find_iter(gnome).count(), 3);
+        let new_in = "New in 51.beta - 1 August 2026\n * x\n\nNew in 50.0\n * y\nNew in this release: many fixes\nNew in 2.0 we said many things, too\n";
+        assert_eq!(version_heading().find_iter(new_in).count(), 2);
         // Prose that mentions a version without heading an entry does not count.
         let prose = "This file lists changes.\nUpgrade notes: see 2.0 docs\n  Changes in 1.2 are indented\n";
         assert_eq!(version_heading().find_iter(prose).count(), 0);
