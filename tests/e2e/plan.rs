@@ -273,12 +273,19 @@ fn write_refuses_what_it_must_not_touch() {
     // A bare repository: no work tree.
     let bare = tempfile::tempdir().expect("tempdir");
     git2::Repository::init_bare(bare.path()).expect("bare");
-    cnmm()
-        .args(["plan", "--write", "--to", "3"])
-        .arg(bare.path())
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("bare repository"));
+    for without_config in [false, true] {
+        // A mirror may have no configuration saying it is bare.
+        if without_config {
+            std::fs::remove_file(bare.path().join("config")).expect("rm config");
+        }
+        cnmm()
+            .args(["plan", "--write", "--to", "3"])
+            .arg(bare.path())
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("bare repository"));
+    }
+    assert!(!bare.path().join("CONTRIBUTING.md").exists());
 
     // `.github` is a symlink to a directory outside the repository.
     let repo = materialise(Path::new("scenarios/rust-cli"), true);
