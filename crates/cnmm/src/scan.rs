@@ -43,6 +43,16 @@ pub fn file_patterns(rules: &RuleSet) -> Vec<FilePattern> {
         .collect()
 }
 
+/// Whether `dir` is a bare repository (a git directory with no work tree: `HEAD`,
+/// `objects/` and `refs/` and no `.git`), judged from the file system: a mirror may
+/// have no configuration saying it is bare.
+pub fn is_bare_repository(dir: &Path) -> bool {
+    !dir.join(".git").exists()
+        && dir.join("HEAD").is_file()
+        && dir.join("objects").is_dir()
+        && dir.join("refs").is_dir()
+}
+
 /// Everything a scan needs besides the path.
 pub struct Settings {
     pub threads: Option<usize>,

@@ -97,7 +97,10 @@ fn head_of(path: &Path) -> Result<(String, bool), String> {
             cnmm_model::text::sanitize(e.message())
         )
     })?;
-    Ok((head.id().to_string(), repo.is_bare()))
+    Ok((
+        head.id().to_string(),
+        repo.is_bare() || crate::scan::is_bare_repository(path),
+    ))
 }
 
 fn scan_one(m: &Member, opts: &Options, known: &HashMap<String, Vec<(String, String)>>) -> Outcome {

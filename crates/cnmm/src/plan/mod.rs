@@ -174,7 +174,7 @@ pub fn build(
     };
     // A bare repository (a mirror) is planned from HEAD's tree, as `fleet` assesses it;
     // it has no work tree for `--write`.
-    let bare = write::is_bare_repository(root);
+    let bare = crate::scan::is_bare_repository(root);
     let (assessment, facts) = prepared.assess_with_facts(bare.then_some("HEAD"), None)?;
     let ctx = RepoContext::new(root, &assessment, &facts);
     Ok(plan(&assessment, prepared.rules(), &ctx, root, &targets))

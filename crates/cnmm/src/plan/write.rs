@@ -7,16 +7,6 @@ use super::files::Change;
 use crate::UserError;
 use std::path::{Component, Path, PathBuf};
 
-/// Whether `dir` is a bare repository (a git directory with no work tree: `HEAD`,
-/// `objects/` and `refs/` and no `.git`), judged from the file system: a mirror may
-/// have no configuration saying it is bare.
-pub fn is_bare_repository(dir: &Path) -> bool {
-    !dir.join(".git").exists()
-        && dir.join("HEAD").is_file()
-        && dir.join("objects").is_dir()
-        && dir.join("refs").is_dir()
-}
-
 /// `--write` needs a work tree: a directory that is not a bare repository.
 pub fn check_work_tree(root: &Path) -> Result<(), UserError> {
     if !root.is_dir() {
@@ -25,7 +15,7 @@ pub fn check_work_tree(root: &Path) -> Result<(), UserError> {
             root.display()
         )));
     }
-    if is_bare_repository(root) {
+    if crate::scan::is_bare_repository(root) {
         return Err(UserError(format!(
             "--write: {} is a bare repository (no work tree to write into); run the plan in a checkout",
             root.display()
