@@ -531,3 +531,51 @@ fn the_shipped_examples_shard_by_index_and_ingest_the_shards() {
     assert!(diags.is_empty(), "{diags:?}");
     assert!(facts.iter().filter(|f| f.kind == "ci.job").count() >= 2);
 }
+
+/// A mirror without a configuration file (nothing says `core.bare`) is still a bare
+/// repository: assessed from HEAD's objects, as `scan --rev HEAD` assesses it, not
+/// scanned as a directory of git internals.
+#[test]
+fn a_mirror_without_configuration_is_assessed_from_its_objects() {
+    let dir = fleet(1);
+    let mirror = dir.path().join("mirrors/app.git");
+    std::fs::remove_file(mirror.join("config")).expect("rm config");
+    let db = dir.path().join("fleet.db");
+    let out = cnmm()
+        .args(["fleet", "scan", "--db"])
+        .arg(&db)
+        .arg(dir.path().join("mirrors"))
+        .env("CI", "1")
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let alone = cnmm()
+        .args(["scan", "--format", "json", "--rev", "HEAD"])
+        .arg(&mirror)
+        .output()
+        .expect("scan");
+    let alone: serde_json::Value = serde_json::from_slice(&alone.stdout).expect("json");
+    let csv = report(&db, "csv");
+    let row = csv.lines().nth(1).expect("a row");
+    let levels = &alone["summary"]["sections"];
+    let want = format!(
+        "{},{},{},{},{}",
+        levels["process"],
+        levels["audit_logs"],
+        levels["ci_cd"],
+        levels["change_control"],
+        levels["security"]
+    );
+    assert!(
+        row.contains(&want),
+        "{row} lacks the levels of scan --rev HEAD ({want})"
+    );
+    assert!(
+        row.contains(alone["target"]["head"].as_str().expect("head")),
+        "{row}"
+    );
+}
