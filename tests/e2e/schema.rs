@@ -94,30 +94,43 @@ fn checked_in_plan_schema_matches_the_plan_types() {
     check_in("plan.schema.json", &generated_plan());
 }
 
+/// The JSON that `cnmm ARGS PATH` prints, checked against `schema` (the errors named).
+fn validated_output(schema: &str, args: &[&str], path: &std::path::Path) -> serde_json::Value {
+    let schema: serde_json::Value = serde_json::from_str(schema).expect("schema");
+    let validator = jsonschema::validator_for(&schema).expect("valid schema");
+    let out = assert_cmd::Command::cargo_bin("cnmm")
+        .expect("binary")
+        .args(args)
+        .arg(path)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "cnmm {args:?}: {errors:?}");
+    json
+}
+
 #[test]
 fn real_plans_validate_against_their_schema() {
-    let schema: serde_json::Value = serde_json::from_str(&generated_plan()).expect("schema");
-    let validator = jsonschema::validator_for(&schema).expect("valid schema");
     for fixture in ["scenarios/go-service", "scenarios/python-gitlab"] {
         let repo = materialise(fixture.as_ref(), true);
-        let out = assert_cmd::Command::cargo_bin("cnmm")
-            .expect("binary")
-            .args(["plan", "--format", "json", "--to", "5"])
-            .arg(repo.path())
-            .output()
-            .expect("run");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let json = validated_output(
+            &generated_plan(),
+            &["plan", "--format", "json", "--to", "5"],
+            repo.path(),
         );
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-        assert!(!json["steps"].as_array().is_none_or(Vec::is_empty));
-        let errors: Vec<String> = validator
-            .iter_errors(&json)
-            .map(|e| e.to_string())
-            .collect();
-        assert!(errors.is_empty(), "{fixture}: {errors:?}");
+        assert!(
+            !json["steps"].as_array().is_none_or(Vec::is_empty),
+            "{fixture}"
+        );
     }
 }
 
@@ -128,29 +141,15 @@ fn checked_in_timeline_schema_matches_the_timeline_types() {
 
 #[test]
 fn real_timelines_validate_against_their_schema() {
-    let schema: serde_json::Value = serde_json::from_str(&generated_timeline()).expect("schema");
-    let validator = jsonschema::validator_for(&schema).expect("valid schema");
     let repo = materialise("scenarios/github-app".as_ref(), true);
-    let out = assert_cmd::Command::cargo_bin("cnmm")
-        .expect("binary")
-        .args(["timeline", "--format", "json", "--rev", "HEAD"])
-        .arg(repo.path())
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let json = validated_output(
+        &generated_timeline(),
+        &["timeline", "--format", "json", "--rev", "HEAD"],
+        repo.path(),
     );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(!json["points"][0]["criteria"]
         .as_array()
         .is_none_or(Vec::is_empty));
-    let errors: Vec<String> = validator
-        .iter_errors(&json)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
 }
 
 #[test]
