@@ -4,7 +4,8 @@
 //! shipped examples.
 
 use crate::support::{
-    blank, build_history, cnmm, copy_tree, fixtures_dir, workspace_root, CommitSpec, History,
+    blank, build_history, cnmm, copy_tree, fixtures_dir, stdout_of, workspace_root, CommitSpec,
+    History,
 };
 use cnmm::fleet::db::Db;
 use std::path::{Path, PathBuf};
@@ -84,17 +85,12 @@ fn scan(args: &[&str], dir: &Path) -> std::process::Output {
 }
 
 fn report(db: &Path, format: &str) -> String {
-    let out = cnmm()
-        .args(["fleet", "report", "--format", format, "--db"])
-        .arg(db)
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = stdout_of(
+        cnmm()
+            .args(["fleet", "report", "--format", format, "--db"])
+            .arg(db),
     );
-    String::from_utf8(out.stdout).expect("utf8")
+    String::from_utf8(out).expect("utf8")
 }
 
 fn count(db: &Db, sql: &str) -> i64 {

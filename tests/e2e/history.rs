@@ -1,6 +1,6 @@
 //! History facts on repositories built at test time.
 
-use crate::support::{assess, build_history, criterion, materialise, History};
+use crate::support::{assess, build_history, criterion, materialise, remove_loose_object, History};
 use cnmm_model::Status;
 
 fn history(yaml: &str) -> crate::support::Repo {
@@ -251,13 +251,8 @@ fn corrupt_object_store_is_unknown_not_unmet() {
     let repo = history("commits:\n  - {message: 'a', days_ago: 30}\n  - {message: 'b', days_ago: 20}\n  - {message: 'c', days_ago: 10}\n");
     let git = git2::Repository::open(repo.path()).expect("open");
     let head = git.head().expect("head").peel_to_commit().expect("commit");
-    let parent = head.parent_id(0).expect("parent").to_string();
-    let loose = repo
-        .path()
-        .join(".git/objects")
-        .join(&parent[..2])
-        .join(&parent[2..]);
-    std::fs::remove_file(&loose).expect("remove loose object");
+    let parent = head.parent_id(0).expect("parent");
+    remove_loose_object(repo.path(), parent);
     let a = assess(repo.path());
     assert!(!a.history.available);
     let c4b = criterion(&a, "C4b");

@@ -2,7 +2,7 @@
 //! and target, the files it writes read back by cnmm's own extractors, and the refusals
 //! of `--write`.
 
-use crate::support::{cnmm, fixtures_dir, materialise};
+use crate::support::{cnmm, fixtures_dir, materialise, stdout_of};
 use cnmm::plan::{self, Action, Plan};
 use cnmm::scan::{Prepared, Settings};
 use cnmm_model::{Assessment, Fact};
@@ -24,18 +24,13 @@ fn statuses(a: &Assessment) -> BTreeMap<String, cnmm_model::Status> {
 }
 
 fn plan_json(root: &Path, extra: &[&str]) -> Plan {
-    let out = cnmm()
-        .args(["plan", "--format", "json"])
-        .args(extra)
-        .arg(root)
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = stdout_of(
+        cnmm()
+            .args(["plan", "--format", "json"])
+            .args(extra)
+            .arg(root),
     );
-    serde_json::from_slice(&out.stdout).expect("a plan")
+    serde_json::from_slice(&out).expect("a plan")
 }
 
 fn created(p: &Plan) -> Vec<(String, Vec<String>, String)> {

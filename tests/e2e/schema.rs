@@ -2,7 +2,7 @@
 //! types (schemars) and real output validates against it.
 //! `CNMM_BLESS=1 cargo test` rewrites the checked-in schema after an intended change.
 
-use crate::support::{assess, materialise, workspace_root};
+use crate::support::{assess, cnmm, materialise, stdout_of, workspace_root};
 
 fn pretty(schema: &schemars::Schema) -> String {
     let mut s = serde_json::to_string_pretty(schema).expect("schema json");
@@ -98,18 +98,8 @@ fn checked_in_plan_schema_matches_the_plan_types() {
 fn validated_output(schema: &str, args: &[&str], path: &std::path::Path) -> serde_json::Value {
     let schema: serde_json::Value = serde_json::from_str(schema).expect("schema");
     let validator = jsonschema::validator_for(&schema).expect("valid schema");
-    let out = assert_cmd::Command::cargo_bin("cnmm")
-        .expect("binary")
-        .args(args)
-        .arg(path)
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let out = stdout_of(cnmm().args(args).arg(path));
+    let json: serde_json::Value = serde_json::from_slice(&out).expect("json");
     let errors: Vec<String> = validator
         .iter_errors(&json)
         .map(|e| e.to_string())

@@ -3,7 +3,7 @@
 //! it, and broken points (bad YAML, a missing blob, a tag of a tree, a shallow clone)
 //! are reported without losing the others.
 
-use crate::support::{cnmm, EPOCH};
+use crate::support::{cnmm, remove_loose_object, EPOCH};
 use cnmm::scan::Settings;
 use cnmm::timeline::points::Selection;
 use cnmm::timeline::{build, Timeline};
@@ -576,14 +576,7 @@ fn broken_points_are_reported_and_the_others_complete() {
         .and_then(|c| c.tree())
         .and_then(|t| t.get_path(Path::new("docs/big.json")).map(|e| e.id()))
         .expect("blob id");
-    let hex = big.to_string();
-    std::fs::remove_file(
-        dir.path()
-            .join(".git/objects")
-            .join(&hex[..2])
-            .join(&hex[2..]),
-    )
-    .expect("remove the loose blob");
+    remove_loose_object(dir.path(), big);
 
     let t = timeline(dir.path(), &Selection::Tags(12));
     let labels: Vec<String> = t.points.iter().map(|p| p.label()).collect();
@@ -642,14 +635,7 @@ fn a_shallow_clone_shows_the_points_it_can_read() {
     // Cut the history below v1.3.0 (index 5): the older commits' objects are gone.
     std::fs::write(dir.path().join(".git/shallow"), format!("{}\n", ids[5])).expect("shallow");
     for id in &ids[..5] {
-        let hex = id.to_string();
-        std::fs::remove_file(
-            dir.path()
-                .join(".git/objects")
-                .join(&hex[..2])
-                .join(&hex[2..]),
-        )
-        .expect("remove a commit");
+        remove_loose_object(dir.path(), id);
     }
     let t = timeline(dir.path(), &Selection::Tags(12));
     let assessed: Vec<String> = t

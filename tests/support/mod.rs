@@ -294,6 +294,25 @@ pub fn cnmm() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("cnmm").expect("binary")
 }
 
+/// What `cmd` prints on standard output; its standard error when it fails.
+pub fn stdout_of(cmd: &mut assert_cmd::Command) -> Vec<u8> {
+    let out = cmd.output().expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Deletes the loose object `id` of the work tree at `root` (a partial clone's missing
+/// blob, a shallow clone's missing commit).
+pub fn remove_loose_object(root: &Path, id: impl std::fmt::Display) {
+    let hex = id.to_string();
+    std::fs::remove_file(root.join(".git/objects").join(&hex[..2]).join(&hex[2..]))
+        .expect("remove a loose object");
+}
+
 /// Runs a scan in-process, as `cnmm scan` does.
 pub fn assess(root: &Path) -> cnmm_model::Assessment {
     let settings = cnmm::scan::Settings {

@@ -425,19 +425,20 @@ pub(crate) fn walk_tree_cached(
     // Git orders a tree's entries as if directories ended in `/`, which lists the full
     // paths in byte order already; names made lossy (invalid UTF-8) may not be.
     if !inv.files.is_sorted_by(|a, b| a.path <= b.path) {
-        // The claimed files follow theirs to the sorted places.
-        let mut order: Vec<usize> = (0..inv.files.len()).collect();
-        order.sort_by(|&a, &b| inv.files[a].path.cmp(&inv.files[b].path));
-        let mut place = vec![0; order.len()];
-        for (to, &from) in order.iter().enumerate() {
-            place[from] = to;
+        // Each file sorted with what claims it, then the claims indexed anew.
+        let mut by_index: Vec<Option<Arc<Claims>>> = vec![None; inv.files.len()];
+        for (i, c) in claimed.drain(..) {
+            by_index[i] = Some(c);
         }
-        let mut files: Vec<Option<InvFile>> = inv.files.drain(..).map(Some).collect();
-        inv.files = order.iter().filter_map(|&i| files[i].take()).collect();
-        for (i, _) in &mut claimed {
-            *i = place[*i];
+        let mut pairs: Vec<(InvFile, Option<Arc<Claims>>)> =
+            inv.files.drain(..).zip(by_index).collect();
+        pairs.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+        for (i, (f, c)) in pairs.into_iter().enumerate() {
+            if let Some(c) = c {
+                claimed.push((i, c));
+            }
+            inv.files.push(f);
         }
-        claimed.sort_by_key(|(i, _)| *i);
     }
     inv.pruned.sort();
     inv.not_files.sort();

@@ -368,6 +368,19 @@ impl<'a> Evaluator<'a> {
     }
 }
 
+/// A section's level from its criteria: the highest level such that every criterion of
+/// that level and of each level below it `passes` (levels are cumulative and gated).
+pub fn gated_level(criteria: &[CriterionResult], passes: impl Fn(&CriterionResult) -> bool) -> u8 {
+    let mut level = MIN_LEVEL;
+    for l in (MIN_LEVEL + 1)..=MAX_LEVEL {
+        if !criteria.iter().filter(|c| c.level == l).all(&passes) {
+            break;
+        }
+        level = l;
+    }
+    level
+}
+
 /// The verdicts of every rule, the section levels and the summary.
 pub fn evaluate(set: &RuleSet, input: &Input) -> (Vec<SectionResult>, Summary) {
     let mut by_kind: HashMap<&str, Vec<&Fact>> = HashMap::new();
@@ -387,15 +400,7 @@ pub fn evaluate(set: &RuleSet, input: &Input) -> (Vec<SectionResult>, Summary) {
         let mut rules: Vec<&Rule> = set.rules.iter().filter(|r| r.section == sid).collect();
         rules.sort_by(|a, b| (a.level, &a.id).cmp(&(b.level, &b.id)));
         let criteria: Vec<CriterionResult> = rules.iter().map(|r| ev.criterion(&r.id)).collect();
-        let mut level = MIN_LEVEL;
-        for l in (MIN_LEVEL + 1)..=MAX_LEVEL {
-            let at: Vec<&CriterionResult> = criteria.iter().filter(|c| c.level == l).collect();
-            if at.iter().all(|c| c.status.passes()) {
-                level = l;
-            } else {
-                break;
-            }
-        }
+        let level = gated_level(&criteria, |c| c.status.passes());
         let next_level_missing = if level < MAX_LEVEL {
             criteria
                 .iter()

@@ -7,7 +7,7 @@ pub mod evaluate;
 pub mod loader;
 pub mod query;
 
-pub use evaluate::{evaluate, Input, Waiver};
+pub use evaluate::{evaluate, gated_level, Input, Waiver};
 pub use loader::LoadError;
 
 use cnmm_model::{Catalog, FactKindSpec, SectionId};

@@ -322,9 +322,7 @@ pub fn default_branch(root: &Path) -> Option<String> {
 /// The owner of the `origin` remote on a known forge (`git@github.com:acme/app.git`,
 /// `https://gitlab.com/acme/app`), if any.
 pub fn origin_owner(root: &Path) -> Option<String> {
-    let repo = open(root).ok()?;
-    let remote = repo.find_remote("origin").ok()?;
-    forge_owner(remote.url().ok()?)
+    forge_owner(&origin_url(root)?)
 }
 
 /// The URL of the `origin` remote, if any.

@@ -119,8 +119,7 @@ fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Vec<(PathBuf, String)>)
 /// A work tree (`.git` directory or file) or a bare repository (`HEAD`, `objects/` and
 /// `refs/`), judged from the file system only.
 pub fn is_repository(dir: &Path) -> bool {
-    dir.join(".git").exists()
-        || (dir.join("HEAD").is_file() && dir.join("objects").is_dir() && dir.join("refs").is_dir())
+    dir.join(".git").exists() || crate::scan::is_bare_repository(dir)
 }
 
 /// `host/owner/name` of the repository's `origin` remote, if it has one: from its

@@ -136,12 +136,14 @@ impl RepoContext {
             .into_iter()
             .find(|p| root.join(p).is_file())
             .map(str::to_string);
+        // The remote's URL, read once: it names the forge and the owner.
+        let origin = cnmm_facts::history::origin_url(root);
         let forge = if github_workflows || root.join(".github").is_dir() {
             Forge::GitHub
         } else if gitlab_ci.is_some() || root.join(".gitlab").is_dir() {
             Forge::GitLab
         } else {
-            match cnmm_facts::history::origin_url(root) {
+            match &origin {
                 Some(u) if u.contains("github") => Forge::GitHub,
                 Some(u) if u.contains("gitlab") => Forge::GitLab,
                 _ => Forge::Other,
@@ -194,7 +196,7 @@ impl RepoContext {
             dockerfile_dirs,
             terraform,
             default_branch,
-            owner: cnmm_facts::history::origin_owner(root),
+            owner: origin.as_deref().and_then(cnmm_facts::history::forge_owner),
             release_jobs,
             test_jobs: jobs("test"),
             gitlab_ci,

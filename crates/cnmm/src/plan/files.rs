@@ -18,7 +18,7 @@ pub enum Change {
     },
 }
 
-/// A comment line for YAML, or nothing.
+/// `text` as YAML comment lines.
 fn comment(text: &str) -> String {
     text.lines().map(|l| format!("# {l}\n")).collect()
 }

@@ -125,10 +125,8 @@ fn sections_named(key: &str, what: &str) -> Result<Vec<SectionId>, UserError> {
     if key == "overall" {
         return Ok(SectionId::ALL.to_vec());
     }
-    SectionId::ALL
-        .iter()
-        .find(|s| s.as_str() == key)
-        .map(|s| vec![*s])
+    SectionId::parse(key)
+        .map(|s| vec![s])
         .ok_or_else(|| {
             UserError(format!(
                 "{what}: unknown section `{key}`; use overall, process, audit_logs, ci_cd, change_control or security"
@@ -214,11 +212,7 @@ pub fn plan(
     let mut needed_by: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut queue: Vec<String> = wanted.iter().cloned().collect();
     while let Some(id) = queue.pop() {
-        let mut deps = Vec::new();
-        if let Some(r) = rules.rule(&id) {
-            r.evidence.criteria(&mut deps);
-        }
-        for d in deps {
+        for d in prerequisites(rules, &id) {
             if passes(a, &d) {
                 continue;
             }
@@ -281,9 +275,9 @@ pub fn plan(
             )
         }) {
             // A criterion made only of others (C2 is P2a and P2b) is met by their steps.
-            let (mut deps, mut kinds) = (Vec::new(), Vec::new());
+            let mut deps = prerequisites(rules, id);
+            let mut kinds = Vec::new();
             if let Some(r) = rules.rule(id) {
-                r.evidence.criteria(&mut deps);
                 r.evidence.kinds(&mut kinds);
             }
             deps.retain(|d| !passes(a, d));
@@ -333,31 +327,29 @@ pub fn plan(
     (plan, changes)
 }
 
+/// The criteria a criterion's rule is made of (`criterion:` queries: C2 is P2a and P2b).
+fn prerequisites(rules: &cnmm_rules::RuleSet, id: &str) -> Vec<String> {
+    let mut deps = Vec::new();
+    if let Some(r) = rules.rule(id) {
+        r.evidence.criteria(&mut deps);
+    }
+    deps
+}
+
 /// Lower levels first, then the sections' order; a criterion another needs before it.
 fn ordered(wanted: &BTreeSet<String>, rules: &cnmm_rules::RuleSet) -> Vec<String> {
     let key = |id: &String| {
         let r = rules.rule(id);
-        (
-            r.map_or(9, |r| r.level),
-            r.map_or(9, |r| {
-                SectionId::ALL
-                    .iter()
-                    .position(|s| *s == r.section)
-                    .unwrap_or(9)
-            }),
-            id.clone(),
-        )
+        (r.is_none(), r.map(|r| (r.level, r.section)), id.clone())
     };
     let mut pending: Vec<String> = wanted.iter().cloned().collect();
     pending.sort_by_key(key);
     let mut out: Vec<String> = Vec::new();
     while !pending.is_empty() {
         let ready = pending.iter().position(|id| {
-            let mut deps = Vec::new();
-            if let Some(r) = rules.rule(id) {
-                r.evidence.criteria(&mut deps);
-            }
-            deps.iter().all(|d| !wanted.contains(d) || out.contains(d))
+            prerequisites(rules, id)
+                .iter()
+                .all(|d| !wanted.contains(d) || out.contains(d))
         });
         // A cycle (none in the built-in rules) keeps the sorted order.
         let i = ready.unwrap_or(0);
@@ -371,18 +363,9 @@ fn section_levels(a: &Assessment, assume_met: &BTreeSet<String>) -> BTreeMap<Str
     a.sections
         .iter()
         .map(|s| {
-            let mut level = 1;
-            for l in 2..=5u8 {
-                let all = s
-                    .criteria
-                    .iter()
-                    .filter(|c| c.level == l)
-                    .all(|c| c.status.passes() || assume_met.contains(&c.id));
-                if !all {
-                    break;
-                }
-                level = l;
-            }
+            let level = cnmm_rules::gated_level(&s.criteria, |c| {
+                c.status.passes() || assume_met.contains(&c.id)
+            });
             (s.id.as_str().to_string(), level)
         })
         .collect()

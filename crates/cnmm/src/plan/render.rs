@@ -151,10 +151,7 @@ fn meets_note(meets: &[String]) -> String {
 }
 
 fn section_title(id: &str) -> &'static str {
-    SectionId::ALL
-        .iter()
-        .find(|s| s.as_str() == id)
-        .map_or("", |s| s.title())
+    SectionId::parse(id).map_or("", SectionId::title)
 }
 
 pub fn markdown(plan: &Plan) -> String {
