@@ -537,24 +537,19 @@ fn a_mirror_without_configuration_is_assessed_from_its_objects() {
     let mirror = dir.path().join("mirrors/app.git");
     std::fs::remove_file(mirror.join("config")).expect("rm config");
     let db = dir.path().join("fleet.db");
-    let out = cnmm()
-        .args(["fleet", "scan", "--db"])
-        .arg(&db)
-        .arg(dir.path().join("mirrors"))
-        .env("CI", "1")
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    stdout_of(
+        cnmm()
+            .args(["fleet", "scan", "--db"])
+            .arg(&db)
+            .arg(dir.path().join("mirrors"))
+            .env("CI", "1"),
     );
-    let alone = cnmm()
-        .args(["scan", "--format", "json", "--rev", "HEAD"])
-        .arg(&mirror)
-        .output()
-        .expect("scan");
-    let alone: serde_json::Value = serde_json::from_slice(&alone.stdout).expect("json");
+    let alone = stdout_of(
+        cnmm()
+            .args(["scan", "--format", "json", "--rev", "HEAD"])
+            .arg(&mirror),
+    );
+    let alone: serde_json::Value = serde_json::from_slice(&alone).expect("json");
     let csv = report(&db, "csv");
     let row = csv.lines().nth(1).expect("a row");
     let levels = &alone["summary"]["sections"];
