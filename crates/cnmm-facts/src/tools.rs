@@ -115,6 +115,20 @@ impl Wrapper {
     }
 }
 
+/// Interpreters whose first argument is the script they run.
+const SCRIPT_INTERPRETERS: &[&str] = &[
+    "bash",
+    "sh",
+    "zsh",
+    "python",
+    "python3",
+    "node",
+    "pwsh",
+    "powershell",
+    "ruby",
+    "perl",
+];
+
 /// Commands whose arguments are a list of targets or phases in any order.
 const TARGET_RUNNERS: &[&str] = &[
     "make", "just", "task", "mage", "rake", "gradle", "gradlew", "mvn", "mvnw", "nox", "tox",
@@ -153,7 +167,12 @@ impl ToolIndex {
                 };
                 // A pattern written as a path (`./test`) matches only a command written
                 // with that path, never a command of that name (`test -f x`).
-                let first = &path_key(first).unwrap_or_else(|| first.clone());
+                // `*/test.sh`: a repository script known by its file name, wherever it is.
+                let first = &if first.starts_with("*/") {
+                    first.clone()
+                } else {
+                    path_key(first).unwrap_or_else(|| first.clone())
+                };
                 if rest.is_empty()
                     && !first.starts_with("./")
                     && tool.run_args.is_empty()
@@ -263,6 +282,33 @@ impl<'a> ToolMatcher<'a> {
         let target_runner = TARGET_RUNNERS.contains(&cmd.as_str());
         let by_path = path_key(&first.to_ascii_lowercase()).and_then(|k| self.run.get(&k));
         let by_name = self.run.get(&cmd);
+        // A script run by path (`buildscripts/test.sh`) or by its interpreter
+        // (`python runtests.py`, `pwsh ./build.ps1`), known only by its file name.
+        let script = if path_key(first).is_some() {
+            Some(first.as_str())
+        } else if SCRIPT_INTERPRETERS.contains(&cmd.as_str()) {
+            args.first().map(|a| a.as_str())
+        } else {
+            None
+        };
+        let by_file_name = script
+            .filter(|s| !s.contains('$'))
+            .and_then(|s| s.rsplit(['/', '\\']).next())
+            .and_then(|name| self.run.get(&format!("*/{}", name.to_ascii_lowercase())));
+        if let Some(patterns) = by_file_name {
+            for p in patterns {
+                let id = &self.spec(p.tool).id;
+                if !out.iter().any(|m| &m.tool == id) {
+                    let name = script.unwrap_or_default();
+                    out.push(
+                        self.hit(p.tool, Via::Run, text.clone(), None)
+                            .judged(format!(
+                                "`{name}` is judged by its file name; what it runs is not known"
+                            )),
+                    );
+                }
+            }
+        }
         for patterns in [by_name, by_path].into_iter().flatten() {
             for p in patterns {
                 // A pattern's options (`cmake --build`, `rpm --addsign`) are looked for
@@ -609,6 +655,10 @@ fn args_match(pattern: &[&String], args: &[&String], target_runner: bool) -> boo
 /// A pattern word matches an argument case-insensitively; a trailing `*` matches any
 /// continuation (`test*` matches `test-coverage`, `tests`).
 fn word_matches(pattern: &str, arg: &str) -> bool {
+    // `*test*`: the word contains it (`unitTests-only`, `test:e2e`).
+    if let Some(inner) = pattern.strip_prefix('*').and_then(|p| p.strip_suffix('*')) {
+        return !inner.is_empty() && arg.to_ascii_lowercase().contains(inner);
+    }
     match pattern.strip_suffix('*') {
         Some(prefix) => arg
             .get(..prefix.len())

@@ -26,6 +26,31 @@ pub struct Catalog {
     /// Which directories are never walked and which never count as evidence.
     #[serde(default)]
     pub paths: PathLists,
+    /// Remote GitLab includes that cannot be read offline, described by the jobs they
+    /// define.
+    #[serde(default)]
+    pub remote_includes: Vec<RemoteInclude>,
+}
+
+/// What the catalog knows of a remote GitLab include (a project file or a CI/CD
+/// component) that a scan cannot read offline: the jobs and hidden jobs it defines,
+/// written as GitLab CI YAML from its documentation. A pipeline that includes it is
+/// read as if those jobs were there; what they run rests on this description, so the
+/// verdicts they support are marked as judgements.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteInclude {
+    /// `project:GROUP/PROJECT/FILE` (without `ref`) or `component:PATH` (without host
+    /// and version), lower case.
+    pub include: String,
+    /// One line on what it does, quoted in the evidence.
+    pub about: String,
+    /// Default values of the component's `$[[ inputs.NAME ]]`, used when the including
+    /// pipeline does not set them.
+    #[serde(default)]
+    pub inputs: BTreeMap<String, String>,
+    /// The jobs, as GitLab CI YAML.
+    pub jobs: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -143,6 +168,7 @@ impl Catalog {
         self.tools.extend(other.tools);
         self.paths.prune.extend(other.paths.prune);
         self.paths.exclude.extend(other.paths.exclude);
+        self.remote_includes.extend(other.remote_includes);
     }
 
     /// Like `merge`, but a tool of `other` replaces a tool of the same id.

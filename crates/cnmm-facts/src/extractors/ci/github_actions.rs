@@ -332,6 +332,7 @@ fn parse_job(id: &str, line: u32, job: &Node, _workflow_perms: &Permissions) -> 
         .collect();
     let mut steps: Vec<Step> = step_nodes.iter().map(|s| parse_step(s)).collect();
     resolve_tag_outputs(&step_nodes, &mut steps);
+    expand_matrix_commands(job, &mut steps);
     let calls = job
         .entry("uses")
         .and_then(|(k, v)| v.as_str().map(|s| (s.to_string(), k.line)));
@@ -362,6 +363,7 @@ fn parse_job(id: &str, line: u32, job: &Node, _workflow_perms: &Permissions) -> 
         steps,
         calls,
         image,
+        image_described: None,
     }
 }
 
@@ -413,6 +415,101 @@ fn resolve_tag_outputs(nodes: &[&Node], steps: &mut [Step]) {
     }
 }
 
+/// The most command variants one line of a `run:` script expands to.
+const MAX_MATRIX_VARIANTS: usize = 32;
+
+/// `run: ${{ matrix.suite.cmd }}`: a command that the job's matrix supplies is each of
+/// the matrix's values, so that the tools they run are seen. Each row of the matrix (an
+/// element of a list, an `include` entry) gives its values together; a line becomes its
+/// variants joined by `;`, keeping its line number.
+fn expand_matrix_commands(job: &Node, steps: &mut [Step]) {
+    static REF: OnceLock<Regex> = OnceLock::new();
+    let re = REF.get_or_init(|| {
+        Regex::new(r"\$\{\{\s*matrix\.([A-Za-z0-9_.-]+)\s*\}\}").expect("static regex")
+    });
+    if !steps
+        .iter()
+        .any(|s| s.run.as_ref().is_some_and(|(t, _)| re.is_match(t)))
+    {
+        return;
+    }
+    let rows = matrix_rows(job.path(&["strategy", "matrix"]).unwrap_or(Node::empty()));
+    if rows.is_empty() {
+        return;
+    }
+    for step in steps.iter_mut() {
+        let Some((text, _)) = step.run.as_mut() else {
+            continue;
+        };
+        if !re.is_match(text) {
+            continue;
+        }
+        let lines: Vec<String> = text
+            .lines()
+            .map(|line| {
+                if !re.is_match(line) {
+                    return line.to_string();
+                }
+                let mut variants: Vec<String> = Vec::new();
+                for row in &rows {
+                    let mut complete = true;
+                    let v = re.replace_all(line, |c: &regex::Captures| match row.get(&c[1]) {
+                        Some(value) => value.clone(),
+                        None => {
+                            complete = false;
+                            c[0].to_string()
+                        }
+                    });
+                    if complete && !variants.iter().any(|x| x == &v) {
+                        variants.push(v.into_owned());
+                    }
+                    if variants.len() >= MAX_MATRIX_VARIANTS {
+                        break;
+                    }
+                }
+                if variants.is_empty() {
+                    line.to_string()
+                } else {
+                    variants.join(" ; ")
+                }
+            })
+            .collect();
+        *text = lines.join("\n");
+    }
+}
+
+/// The rows of a `strategy.matrix`, each a map from the expression path after
+/// `matrix.` (`os`, `suite.cmd`) to its value.
+fn matrix_rows(matrix: &Node) -> Vec<BTreeMap<String, String>> {
+    let mut rows = Vec::new();
+    let fields = |prefix: &str, n: &Node, row: &mut BTreeMap<String, String>| {
+        for (k, _, v) in n.entries() {
+            if let Some(x) = v.as_str() {
+                row.insert(format!("{prefix}{k}"), x.to_string());
+            }
+        }
+    };
+    for (key, _, values) in matrix.entries() {
+        if key == "exclude" {
+            continue;
+        }
+        for item in values.as_seq() {
+            let mut row = BTreeMap::new();
+            if key == "include" {
+                fields("", item, &mut row);
+            } else if let Some(x) = item.as_str() {
+                row.insert(key.to_string(), x.to_string());
+            } else {
+                fields(&format!("{key}."), item, &mut row);
+            }
+            if !row.is_empty() {
+                rows.push(row);
+            }
+        }
+    }
+    rows
+}
+
 fn parse_step(s: &Node) -> Step {
     // Inputs by name, and the step's environment as `env.NAME`: some actions are
     // configured through it (`CR_SIGN: true`, super-linter's `VALIDATE_GITLEAKS`).
@@ -448,6 +545,7 @@ fn parse_step(s: &Node) -> Step {
         condition: s.get("if").and_then(Node::as_str).map(str::to_string),
         tools: Vec::new(),
         manual_gate: false,
+        described: None,
     }
 }
 

@@ -17,6 +17,7 @@ use crate::tools::ToolMatch;
 use crate::yaml::{self, Node, Value};
 use cnmm_model::Diagnostic;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 pub struct GitlabCi;
 
@@ -136,10 +137,27 @@ fn parse_config(path: &str, text: &str, out: &mut Output) -> Option<Node> {
     Some(doc)
 }
 
+/// Every node of a described include's jobs at the include's line: that is where the
+/// jobs come from in the scanned repository.
+fn relocate(n: &mut Node, line: u32) {
+    n.line = line;
+    match &mut n.value {
+        Value::Seq(items) => items.iter_mut().for_each(|i| relocate(i, line)),
+        Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+            relocate(k, line);
+            relocate(v, line);
+        }),
+        _ => {}
+    }
+}
+
 /// One configuration file, root or included.
 struct Source {
     path: String,
     doc: Node,
+    /// Set for the jobs of a remote include known from the catalog's description: why
+    /// what they run is a judgement.
+    described: Option<Arc<str>>,
 }
 
 struct Loader<'a, 'c> {
@@ -167,7 +185,56 @@ impl Loader<'_, '_> {
         self.sources.push(Source {
             path: path.to_string(),
             doc,
+            described: None,
         });
+    }
+
+    /// The jobs of a remote include the catalog describes, as a source of the including
+    /// file at the include's line. `inputs` are the include's own component inputs.
+    fn include_described(
+        &mut self,
+        from: &str,
+        key: &str,
+        inputs: Option<&Node>,
+        line: u32,
+    ) -> bool {
+        let Some(remote) = self
+            .ctx
+            .tools
+            .catalog()
+            .remote_includes
+            .iter()
+            .find(|r| r.include == key)
+        else {
+            return false;
+        };
+        let mut text = remote.jobs.clone();
+        for (name, value) in inputs
+            .map(|i| {
+                i.entries()
+                    .filter_map(|(k, _, v)| v.as_str().map(|v| (k.to_string(), v.to_string())))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+            .into_iter()
+            .chain(remote.inputs.clone())
+        {
+            text = text.replace(&format!("$[[ inputs.{name} ]]"), &value);
+        }
+        let parsed = yaml::parse(&text, yaml::Limits::default());
+        let Some(mut doc) = parsed.documents.into_iter().next() else {
+            return false;
+        };
+        relocate(&mut doc, line);
+        self.sources.push(Source {
+            path: from.to_string(),
+            doc,
+            described: Some(Arc::from(format!(
+                "`{key}` cannot be read offline; its jobs are known from the catalog's description: {}",
+                remote.about
+            ))),
+        });
+        true
     }
 
     fn include(&mut self, from: &str, item: &Node, stack: &mut Vec<String>, out: &mut Output) {
@@ -216,12 +283,18 @@ impl Loader<'_, '_> {
                 } else {
                     files
                 } {
+                    let key = format!(
+                        "project:{}/{}",
+                        value.trim_matches('/').to_ascii_lowercase(),
+                        f.trim_start_matches('/').to_ascii_lowercase()
+                    );
+                    let described = self.include_described(from, &key, None, line);
                     self.shared.push(SharedRef {
                         kind: "include",
                         reference: format!("project:{value}/{}{at}", f.trim_start_matches('/')),
                         line,
                         local: false,
-                        unreadable: true,
+                        unreadable: !described,
                     });
                 }
             }
@@ -247,6 +320,16 @@ impl Loader<'_, '_> {
                 // Known by the catalog like a template: by its path without host and
                 // version; else, like a shared action, by a name that says it releases.
                 let key = component_key(&value);
+                if self.include_described(from, &key, item.get("inputs"), line) {
+                    self.shared.push(SharedRef {
+                        kind: "include",
+                        reference: format!("component:{value}"),
+                        line,
+                        local: false,
+                        unreadable: false,
+                    });
+                    return;
+                }
                 let by_path = !self.ctx.tools.match_template(&key).is_empty();
                 let by_name = !by_path && !self.ctx.tools.match_component_name(&key).is_empty();
                 self.shared.push(SharedRef {
@@ -378,6 +461,8 @@ struct Entry {
     path: String,
     key_line: u32,
     value: Node,
+    /// See [`Source::described`].
+    described: Option<Arc<str>>,
 }
 
 /// A job's keys after `extends` and `default:`, each with the file it comes from.
@@ -401,6 +486,7 @@ fn build_pipeline(path: &str, loader: Loader, out: &mut Output) -> Pipeline {
                     e.value = deep_merge(&e.value, v, 0);
                     e.path = s.path.clone();
                     e.key_line = kn.line;
+                    e.described = s.described.clone();
                 }
                 None => {
                     order.push(k.to_string());
@@ -410,6 +496,7 @@ fn build_pipeline(path: &str, loader: Loader, out: &mut Output) -> Pipeline {
                             path: s.path.clone(),
                             key_line: kn.line,
                             value: v.clone(),
+                            described: s.described.clone(),
                         },
                     );
                 }
@@ -455,6 +542,7 @@ fn build_pipeline(path: &str, loader: Loader, out: &mut Output) -> Pipeline {
                     path: d.path.clone(),
                     key_line: kn.line,
                     value: v.clone(),
+                    described: d.described.clone(),
                 },
             ));
         }
@@ -687,6 +775,7 @@ fn resolve_extends(
                     path: e.path.clone(),
                     key_line: kn.line,
                     value: v.clone(),
+                    described: e.described.clone(),
                 },
             )
         })
@@ -807,6 +896,7 @@ fn parse_job(
                         path: step_path.clone(),
                         line: n.line,
                         run: Some((text.to_string(), n.text_line())),
+                        described: entry.described.as_deref().map(str::to_string),
                         ..Default::default()
                     });
                 }
@@ -903,6 +993,8 @@ fn parse_job(
         steps,
         calls: None,
         image,
+        image_described: keys_get(keys, "image")
+            .and_then(|e| e.described.as_deref().map(str::to_string)),
     })
 }
 

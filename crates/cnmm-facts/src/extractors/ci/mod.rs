@@ -657,6 +657,9 @@ pub struct Step {
     pub tools: Vec<ToolMatch>,
     /// A human approval step (Buildkite `block`, Jenkins `input`).
     pub manual_gate: bool,
+    /// Set when the step is known from the catalog's description of a remote include,
+    /// not read: why the tools it runs are a judgement.
+    pub described: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -672,6 +675,9 @@ pub struct Job {
     /// Triggers of this job when they differ from the pipeline's (GitLab rules, Jenkins
     /// `when`); `None` means the pipeline's triggers narrowed by `condition`.
     pub triggers: Option<Triggers>,
+    /// Set when the job's image is known from the catalog's description of a remote
+    /// include (see [`Step::described`]).
+    pub image_described: Option<String>,
     pub needs: Vec<String>,
     /// Stage name and its position, for providers that order jobs by stage.
     pub stage: Option<(String, usize)>,
@@ -1313,6 +1319,15 @@ fn fill_job_attrs(f: &mut Fact, r: &Resolved, ctx: &Ctx) {
         creds.insert("oidc".to_string());
     }
     f.set("credentials", creds.into_iter().collect::<Vec<_>>());
+    // A job known only from the catalog's description of a remote include.
+    if let Some(why) = r
+        .steps
+        .first()
+        .and_then(|(s, _)| s.described.as_ref())
+        .filter(|_| r.steps.iter().all(|(s, _)| s.described.is_some()))
+    {
+        f.set("judgement", why.as_str());
+    }
     f.set(
         "categories",
         r.categories.iter().cloned().collect::<Vec<_>>(),
@@ -1369,12 +1384,16 @@ fn expand_steps(
 ) -> Vec<(Step, Vec<ToolMatch>)> {
     let mut out = Vec::new();
     if let Some(img) = &j.image {
-        let ms = ctx.tools.match_image(img);
+        let mut ms = ctx.tools.match_image(img);
+        if let Some(why) = &j.image_described {
+            ms = ms.into_iter().map(|m| m.judged(why.clone())).collect();
+        }
         if !ms.is_empty() {
             out.push((
                 Step {
                     line: j.line,
                     image: Some(img.clone()),
+                    described: j.image_described.clone(),
                     ..Default::default()
                 },
                 ms,
@@ -1523,6 +1542,11 @@ fn expand_into(
             }
         }
         dedup_matches(&mut matches);
+        if let Some(why) = &s.described {
+            for m in matches.iter_mut().filter(|m| m.judgement.is_none()) {
+                m.judgement = Some(why.clone());
+            }
+        }
         // golangci-lint run by the step or by a script, target or task it invokes.
         if matches
             .iter()

@@ -59,6 +59,66 @@ pub enum Invocation {
     PackageScript { dir: String, name: String },
 }
 
+/// The commands of yarn and pnpm themselves: any other first word runs a script.
+const PACKAGE_MANAGER_COMMANDS: &[&str] = &[
+    "add",
+    "audit",
+    "autoclean",
+    "bin",
+    "cache",
+    "check",
+    "config",
+    "create",
+    "dedupe",
+    "dlx",
+    "exec",
+    "explain",
+    "fetch",
+    "generate-lock-entry",
+    "global",
+    "help",
+    "import",
+    "info",
+    "init",
+    "install",
+    "i",
+    "licenses",
+    "link",
+    "list",
+    "ls",
+    "login",
+    "logout",
+    "node",
+    "outdated",
+    "owner",
+    "pack",
+    "patch",
+    "plugin",
+    "policies",
+    "prune",
+    "publish",
+    "rebuild",
+    "remove",
+    "rm",
+    "search",
+    "set",
+    "setup",
+    "store",
+    "tag",
+    "team",
+    "unlink",
+    "unplug",
+    "up",
+    "update",
+    "upgrade",
+    "upgrade-interactive",
+    "version",
+    "versions",
+    "why",
+    "workspace",
+    "workspaces",
+];
+
 /// The package managers whose `run NAME` runs a `package.json` script.
 const PACKAGE_MANAGERS: &[&str] = &["npm", "yarn", "pnpm", "bun"];
 
@@ -294,6 +354,11 @@ fn package_script_invocation(pm: &str, args: &[String], dir: &str) -> Option<Inv
     let name = match rest.as_slice() {
         ["run" | "run-script", name, ..] => (*name).to_string(),
         ["test" | "t", ..] if pm != "bun" => "test".to_string(),
+        // `yarn compile`, `pnpm lint`: yarn and pnpm run a script named by a word that
+        // is none of their own commands.
+        [name, ..] if matches!(pm, "yarn" | "pnpm") && !PACKAGE_MANAGER_COMMANDS.contains(name) => {
+            (*name).to_string()
+        }
         _ => return None,
     };
     Some(Invocation::PackageScript { dir: cdir, name })
