@@ -489,3 +489,51 @@ fn walk_dirs(root: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A repository with a CI workflow and a `.gitignore` whose `work*/` (meant for a
+/// `work/` directory) also matches `.github/workflows/`; the workflow is tracked only
+/// when `track` is set.
+fn repo_with_ignored_workflows_dir(track: bool) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("cnmm-ignored-")
+        .tempdir()
+        .expect("tempdir");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join(".github/workflows")).expect("mkdir");
+    std::fs::write(
+        root.join(".github/workflows/ci.yml"),
+        "on: [push, pull_request]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: go test ./...\n",
+    )
+    .expect("write");
+    std::fs::write(root.join(".gitignore"), "target/\nwork*/\n").expect("write");
+    let repo = git2::Repository::init(root).expect("init");
+    let mut index = repo.index().expect("index");
+    index.add_path(Path::new(".gitignore")).expect("add");
+    if track {
+        // Added before the pattern existed, as real projects do: git keeps tracking it.
+        index
+            .add_path(Path::new(".github/workflows/ci.yml"))
+            .expect("add");
+    }
+    index.write().expect("write index");
+    let tree = repo
+        .find_tree(index.write_tree().expect("tree"))
+        .expect("tree");
+    let sig = git2::Signature::now("t", "t@example.com").expect("sig");
+    repo.commit(Some("HEAD"), &sig, &sig, "initial", &tree, &[])
+        .expect("commit");
+    dir
+}
+
+#[test]
+fn tracked_files_count_even_when_a_gitignore_pattern_matches_them() {
+    let dir = repo_with_ignored_workflows_dir(true);
+    p2a_met(dir.path());
+}
+
+#[test]
+fn untracked_files_a_gitignore_pattern_matches_stay_ignored() {
+    let dir = repo_with_ignored_workflows_dir(false);
+    let a = assess(dir.path());
+    assert_eq!(criterion(&a, "P2a").status, Status::Unmet);
+}

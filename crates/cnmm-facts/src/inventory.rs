@@ -238,6 +238,7 @@ pub fn walk(root: &Path, policy: &PathPolicy, threads: usize) -> Inventory {
         })
     });
     let mut files = files.into_inner().unwrap_or_default();
+    add_tracked_files(root, policy, &mut files);
     for f in &mut files {
         f.excluded = policy.exclusion(&f.path).map(Arc::from);
     }
@@ -257,6 +258,62 @@ pub fn walk(root: &Path, policy: &PathPolicy, threads: usize) -> Inventory {
         not_files,
         diagnostics,
     }
+}
+
+/// Git never ignores a tracked file, but the walk applies `.gitignore` to every path:
+/// a pattern such as `work*/` (meant for a `work/` directory) also hides a tracked
+/// `.github/workflows/`. The index's tracked regular files that the walk did not see
+/// are added back, unless a pruned directory holds them. Only the index is read; a
+/// path through a symbolic link is never followed.
+fn add_tracked_files(root: &Path, policy: &PathPolicy, files: &mut Vec<InvFile>) {
+    let Ok(repo) = git2::Repository::open_ext(
+        root,
+        git2::RepositoryOpenFlags::NO_SEARCH,
+        std::iter::empty::<&std::ffi::OsStr>(),
+    ) else {
+        return;
+    };
+    let Ok(index) = repo.index() else {
+        return;
+    };
+    let seen: std::collections::HashSet<&str> = files.iter().map(|f| &*f.path).collect();
+    let mut tracked = Vec::new();
+    for entry in index.iter() {
+        // Regular files only: not symlinks (0o120000) or submodules (0o160000).
+        if entry.mode & 0o170000 != 0o100000 {
+            continue;
+        }
+        let Ok(path) = std::str::from_utf8(&entry.path) else {
+            continue;
+        };
+        if seen.contains(path) {
+            continue;
+        }
+        let mut parts: Vec<&str> = path.split('/').collect();
+        let Some(_) = parts.pop() else { continue };
+        if parts
+            .iter()
+            .any(|d| *d == ".git" || policy.prune.iter().any(|(p, _)| p == d))
+        {
+            continue;
+        }
+        // Every directory on the way and the file itself, without following links.
+        let mut at = root.to_path_buf();
+        let dirs_ok = parts.iter().all(|d| {
+            at.push(d);
+            std::fs::symlink_metadata(&at).is_ok_and(|m| m.is_dir())
+        });
+        at.push(path.rsplit('/').next().unwrap_or(path));
+        if dirs_ok && std::fs::symlink_metadata(&at).is_ok_and(|m| m.is_file()) {
+            tracked.push(path.to_string());
+        }
+    }
+    drop(seen);
+    files.extend(tracked.into_iter().map(|path| InvFile {
+        excluded: None,
+        path: path.into(),
+        locator: Locator::Checkout,
+    }));
 }
 
 /// What an entry that is neither a directory nor a regular file is.

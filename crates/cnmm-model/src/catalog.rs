@@ -40,9 +40,9 @@ pub struct Catalog {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RemoteInclude {
-    /// `project:GROUP/PROJECT/FILE` (without `ref`) or `component:PATH` (without host
-    /// and version), lower case.
-    pub include: String,
+    /// The includes it describes: `project:GROUP/PROJECT/FILE` (without `ref`) or
+    /// `component:PATH` (without host and version), lower case.
+    pub includes: Vec<String>,
     /// One line on what it does, quoted in the evidence.
     pub about: String,
     /// Default values of the component's `$[[ inputs.NAME ]]`, used when the including

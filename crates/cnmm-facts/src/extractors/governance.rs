@@ -40,6 +40,25 @@ fn classify(path: &str) -> Option<(&'static str, Option<&'static str>)> {
     if top_or_meta && (stem == "contributing" || stem == "hacking") {
         return Some(("contributing", None));
     }
+    // General documents that often hold the release procedure as one of their sections
+    // (`## Release procedure` in a README, `Cutting a release` in GOVERNANCE.md).
+    let prose = lower.ends_with(".md") || lower.ends_with(".rst") || lower.ends_with(".adoc");
+    if matches!(dir, "" | ".github" | "docs")
+        && prose
+        && matches!(
+            stem,
+            "readme"
+                | "governance"
+                | "maintainers"
+                | "maintaining"
+                | "versioning"
+                | "development"
+                | "developing"
+                | "building"
+        )
+    {
+        return Some(("document", None));
+    }
     if top_or_meta
         && stem == "security"
         && (lower.ends_with(".md")
@@ -134,6 +153,21 @@ fn classify(path: &str) -> Option<(&'static str, Option<&'static str>)> {
     if is_doc && (dir == "docs" || dir.starts_with("docs/")) && procedure {
         return Some(("release-doc", None));
     }
+    // A page about cutting releases in a documentation tree's release directory
+    // (`docs/dev/releases/create-a-release.md`), not the release notes kept there.
+    let release_dir = dir
+        .rsplit('/')
+        .next()
+        .is_some_and(|d| matches!(d, "release" | "releases" | "releasing"));
+    if is_doc
+        && dir.starts_with("docs/")
+        && release_dir
+        && lower.contains("releas")
+        && !notes
+        && !lower.starts_with(|c: char| c.is_ascii_digit() || c == 'v')
+    {
+        return Some(("release-doc", None));
+    }
     // Release tooling configuration.
     let tool = match path {
         ".goreleaser.yml" | ".goreleaser.yaml" | "goreleaser.yml" | "goreleaser.yaml" => {
@@ -192,6 +226,13 @@ impl Extractor for Governance {
             return;
         };
         let text = input.text;
+        if matches!(kind, "document" | "contributing") {
+            out.facts
+                .extend(release_sections(path, text, input.file.excluded.as_deref()));
+            if kind == "document" {
+                return;
+            }
+        }
         let mut fact = Fact::new(
             "governance.file",
             Location::at(path, 1),
@@ -305,6 +346,109 @@ impl Extractor for Governance {
         }
         out.facts.push(fact);
     }
+}
+
+/// Headings that name the release procedure (lower case, without markup):
+/// `Releasing`, `Release process`, `Cutting a release`, `How to make a release`.
+fn release_heading() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(concat!(
+            r"^(\d+(\.\d+)*\.?\s+)?(the\s+)?(",
+            r"releasing(\s.*)?",
+            r"|release\s+(process|procedure|steps|checklist|instructions|workflow|guide|management|how-to)",
+            r"|(cutting|making|creating|publishing|doing|preparing|tagging)\s+(a\s+|the\s+)?(new\s+)?(release|version)s?(\s.*)?",
+            r"|how\s+to\s+(cut|make|do|create|publish|tag|prepare)\s+(a\s+|the\s+)?(new\s+)?(release|version)s?(\s.*)?",
+            r")$"
+        ))
+        .expect("static regex")
+    })
+}
+
+/// The sections of a general document (README, CONTRIBUTING, GOVERNANCE...) headed as
+/// the release procedure, with at least [`MIN_SECTION_LINES`] lines of content: each
+/// a `release-doc` resting on a judgement (the rubric names release files; a section
+/// of another document is read as one).
+fn release_sections(path: &str, text: &str, excluded: Option<&str>) -> Vec<Fact> {
+    const MIN_SECTION_LINES: usize = 3;
+    let lines: Vec<&str> = text.lines().collect();
+    // (line index, level, heading text) of Markdown `#` headings and underlined ones.
+    let mut headings: Vec<(usize, usize, String)> = Vec::new();
+    let mut fenced = false;
+    for (i, l) in lines.iter().enumerate() {
+        let t = l.trim();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            continue;
+        }
+        if let Some(h) = t.strip_prefix('#') {
+            let level = 1 + h.chars().take_while(|c| *c == '#').count();
+            let title = h.trim_start_matches('#');
+            if title.starts_with(' ') {
+                headings.push((
+                    i,
+                    level,
+                    title.trim().trim_end_matches('#').trim().to_string(),
+                ));
+            }
+            continue;
+        }
+        let underline = lines.get(i + 1).map(|u| u.trim()).unwrap_or_default();
+        if !t.is_empty()
+            && underline.len() >= 3
+            && underline.len() + 2 >= t.len()
+            && ["=", "-", "~", "^"]
+                .iter()
+                .any(|c| underline.chars().all(|x| x.to_string() == *c))
+        {
+            let level = if underline.starts_with('=') { 1 } else { 2 };
+            headings.push((i, level, t.to_string()));
+        }
+    }
+    let mut out = Vec::new();
+    for (n, (i, level, title)) in headings.iter().enumerate() {
+        let plain: String = title
+            .to_ascii_lowercase()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || c.is_whitespace() || *c == '.' || *c == '-')
+            .collect();
+        if !release_heading().is_match(plain.trim()) {
+            continue;
+        }
+        let end = headings[n + 1..]
+            .iter()
+            .find(|(_, l, _)| l <= level)
+            .map_or(lines.len(), |(j, _, _)| *j);
+        let content = lines[(*i + 1).min(end)..end]
+            .iter()
+            .filter(|l| {
+                let t = l.trim();
+                !t.is_empty() && !t.chars().all(|c| "=-~^".contains(c))
+            })
+            .count();
+        if content < MIN_SECTION_LINES {
+            continue;
+        }
+        let line = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let mut fact = Fact::new(
+            "governance.file",
+            Location::at(path, line),
+            format!("release process documented in section `{title}` of {path}"),
+        )
+        .attr("kind", "release-doc")
+        .attr(
+            "judgement",
+            format!("a section of {path}, not a release-process file: read as the documented release process"),
+        );
+        if let Some(reason) = excluded {
+            fact = fact.excluded(reason.to_string());
+        }
+        out.push(fact);
+    }
+    out
 }
 
 /// Whether a Renovate config turns Renovate off as a whole. Only the top-level

@@ -8,7 +8,7 @@ use super::{Job, Permissions, Pipeline, PipelineKind, SharedRef, Step, Triggers}
 use crate::extractors::{
     file_name, parent_dir, yaml_diagnostic, Ctx, Extractor, FileInput, Output,
 };
-use crate::yaml::{self, Node};
+use crate::yaml::{self, Node, Value};
 use cnmm_model::Diagnostic;
 use std::collections::BTreeSet;
 
@@ -140,6 +140,28 @@ impl Extractor for AzurePipelines {
             if let Some(t) = e.get("template").and_then(Node::as_str) {
                 r.template_ref(path, t, k.line);
             }
+            // What the pipeline hands the template to run (1ES templates take its
+            // `stages`, extension templates `buildSteps`/`testSteps`): the template may
+            // run more, but these are the pipeline's own stages, jobs and steps.
+            for (key, kn, value) in e.get("parameters").map(Node::entries).into_iter().flatten() {
+                let lower = key.to_ascii_lowercase();
+                let holds = match lower.as_str() {
+                    "stages" | "jobs" | "steps" => lower.clone(),
+                    _ if lower.ends_with("steps") && value.is_seq() => "steps".to_string(),
+                    _ => continue,
+                };
+                let holder = Node {
+                    line: kn.line,
+                    value: Value::Map(vec![(
+                        Node {
+                            line: kn.line,
+                            value: Value::Scalar(holds, yaml::Style::Plain),
+                        },
+                        value.clone(),
+                    )]),
+                };
+                r.container(path, &holder, &triggers, None, 0, out);
+            }
         }
         r.container(path, &doc, &triggers, None, 0, out);
         let mut p = Pipeline {
@@ -161,6 +183,29 @@ impl Extractor for AzurePipelines {
         p.excluded = input.file.excluded.as_deref().map(String::from);
         out.pipelines.push(p);
     }
+}
+
+/// The items of a stages, jobs or steps list, with the items of template expressions
+/// (`- ${{ each runtime in ... }}:`, `- ${{ if ... }}:`) taken in: each is one of the
+/// lists the expression may insert.
+fn inserted(list: Option<&Node>) -> Vec<&Node> {
+    fn walk<'n>(items: &'n [Node], depth: usize, out: &mut Vec<&'n Node>) {
+        for item in items {
+            match item.as_map() {
+                [(k, v)]
+                    if depth < 8
+                        && k.as_str()
+                            .is_some_and(|k| k.trim_start().starts_with("${{")) =>
+                {
+                    walk(v.as_seq(), depth + 1, out);
+                }
+                _ => out.push(item),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(list.map(Node::as_seq).unwrap_or(&[]), 0, &mut out);
+    out
 }
 
 fn parse(path: &str, text: &str, out: &mut Output) -> Option<Node> {
@@ -374,7 +419,7 @@ impl Reader<'_, '_> {
             ));
             return;
         }
-        for s in n.get("stages").map(Node::as_seq).unwrap_or(&[]) {
+        for s in inserted(n.get("stages")) {
             if let Some(t) = s.get("template").and_then(Node::as_str) {
                 if let Some(target) = self.template_ref(path, t, s.line) {
                     if let Some(doc) = self.read_template(&target, path, s.line, out) {
@@ -396,7 +441,7 @@ impl Reader<'_, '_> {
             self.stage_index += 1;
             self.container(path, s, &t, Some((name, idx)), depth, out);
         }
-        for j in n.get("jobs").map(Node::as_seq).unwrap_or(&[]) {
+        for j in inserted(n.get("jobs")) {
             if let Some(t) = j.get("template").and_then(Node::as_str) {
                 if let Some(target) = self.template_ref(path, t, j.line) {
                     if let Some(doc) = self.read_template(&target, path, j.line, out) {
@@ -502,7 +547,7 @@ impl Reader<'_, '_> {
         depth: usize,
         out: &mut Output,
     ) {
-        for s in list.as_seq() {
+        for s in inserted(Some(list)) {
             if let Some(t) = s.get("template").and_then(Node::as_str) {
                 if depth >= MAX_TEMPLATE_DEPTH {
                     continue;

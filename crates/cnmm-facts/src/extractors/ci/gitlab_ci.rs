@@ -204,7 +204,7 @@ impl Loader<'_, '_> {
             .catalog()
             .remote_includes
             .iter()
-            .find(|r| r.include == key)
+            .find(|r| r.includes.iter().any(|i| i == key))
         else {
             return false;
         };
