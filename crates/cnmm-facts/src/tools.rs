@@ -250,7 +250,10 @@ impl<'a> ToolMatcher<'a> {
             matched,
             excluded,
             line: None,
-            judgement: None,
+            judgement: spec
+                .described
+                .as_ref()
+                .map(|d| format!("it cannot be read offline; the catalog describes it: {d}")),
         }
     }
 

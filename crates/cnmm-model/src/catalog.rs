@@ -140,6 +140,18 @@ pub struct ToolSpec {
     /// name in the including pipeline overrides it, so its rules decide when it runs.
     #[serde(default)]
     pub jobs: Vec<String>,
+    /// For a remote reusable workflow the catalog describes (it cannot be read offline):
+    /// what it is known to do, quoted as the judgement its verdicts rest on.
+    #[serde(default)]
+    pub described: Option<String>,
+    /// Credentials a described workflow authenticates with (`job-token`, `oidc`...),
+    /// added to the calling job's.
+    #[serde(default)]
+    pub credentials: Vec<String>,
+    /// What a described workflow checks before it publishes: `tests` (the commit's
+    /// tests passed), so the calling job counts as running after tests.
+    #[serde(default)]
+    pub checks: Vec<String>,
 }
 
 impl Catalog {

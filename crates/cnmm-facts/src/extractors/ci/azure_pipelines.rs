@@ -251,7 +251,14 @@ fn pipeline_triggers(doc: &Node) -> Triggers {
             t.push_branches = n.str_list();
         }
     }
-    t.pull_request = !matches!(doc.get("pr").and_then(Node::as_str), Some("none"));
+    // Without `pr:`, pull request validation is on by default; but a pipeline whose
+    // author turned CI off (`trigger: none`) and said nothing of pull requests is one
+    // that is run by hand (release pipelines), as readers take it.
+    let ci_off = matches!(doc.get("trigger").and_then(Node::as_str), Some("none"));
+    t.pull_request = match doc.get("pr") {
+        None => !ci_off,
+        Some(p) => !matches!(p.as_str(), Some("none")),
+    };
     t.schedule = doc.get("schedules").is_some_and(|s| !s.as_seq().is_empty());
     t
 }
@@ -602,6 +609,15 @@ impl Reader<'_, '_> {
                             .collect()
                     })
                     .unwrap_or_default();
+                // The inline script of a script-running task (`Bash@3`, `PowerShell@2`,
+                // `CmdLine@2` `script:`; `AzureCLI@2` `inlineScript:`; `AzurePowerShell@5`
+                // `Inline:`) is commands like a `script:` step's.
+                let run = s.get("inputs").and_then(|i| {
+                    ["script", "inlineScript", "Inline"].iter().find_map(|k| {
+                        let v = i.get(k)?;
+                        v.as_str().map(|t| (t.to_string(), v.text_line()))
+                    })
+                });
                 out_steps.push(Step {
                     name: s
                         .get("displayName")
@@ -610,6 +626,7 @@ impl Reader<'_, '_> {
                     line: s.line,
                     uses: Some(task.to_string()),
                     with,
+                    run,
                     condition: condition.clone(),
                     manual_gate: waits,
                     ..Default::default()

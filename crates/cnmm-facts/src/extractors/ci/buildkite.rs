@@ -143,6 +143,11 @@ impl StepReader {
                 };
                 for n in items {
                     if let Some(text) = n.as_str() {
+                        // The agent's OIDC token for the job (Buildkite Packages, cloud
+                        // roles): a machine identity.
+                        if text.contains("buildkite-agent oidc request-token") {
+                            j.credentials.insert("oidc".into());
+                        }
                         j.steps.push(Step {
                             line: n.line,
                             run: Some((text.to_string(), n.text_line())),
@@ -166,6 +171,13 @@ impl StepReader {
                     .collect();
                 if let Some(img) = cfg.get("image").and_then(Node::as_str) {
                     j.image = Some(img.to_string());
+                }
+                // Plugins that assume a cloud role with the job's OIDC token.
+                let plugin = name.split('#').next().unwrap_or(&name).to_ascii_lowercase();
+                if plugin.ends_with("aws-assume-role-with-web-identity")
+                    || plugin.contains("workload-identity")
+                {
+                    j.credentials.insert("oidc".into());
                 }
                 j.steps.push(Step {
                     line: p.line,

@@ -1191,7 +1191,14 @@ pub fn emit(
     let upstream = upstream_all(&resolved);
     for (r, (gated, tested)) in resolved.iter_mut().zip(upstream) {
         r.gated_path = gated;
-        r.after_tests = tested;
+        // A described release workflow that verifies the commit's tests first.
+        r.after_tests = tested
+            || r.tools.iter().any(|t| {
+                ctx.tools
+                    .catalog()
+                    .tool(t)
+                    .is_some_and(|s| s.checks.iter().any(|c| c == "tests"))
+            });
     }
 
     for r in &resolved {
@@ -1317,6 +1324,26 @@ fn fill_job_attrs(f: &mut Fact, r: &Resolved, ctx: &Ctx) {
     let mut creds = j.credentials.clone();
     if perms.id_token() {
         creds.insert("oidc".to_string());
+    }
+    // Credentials a described remote workflow the job calls is known to use: the
+    // job's credentials then rest on that description.
+    for t in &r.tools {
+        if let Some(spec) = ctx.tools.catalog().tool(t) {
+            let added: Vec<&String> = spec
+                .credentials
+                .iter()
+                .filter(|c| !creds.contains(*c))
+                .collect();
+            if let (false, Some(d)) = (added.is_empty(), &spec.described) {
+                if f.get_str("judgement").is_none() {
+                    f.set(
+                        "judgement",
+                        format!("`{t}` cannot be read offline; the catalog describes its credentials: {d}"),
+                    );
+                }
+            }
+            creds.extend(spec.credentials.iter().cloned());
+        }
     }
     f.set("credentials", creds.into_iter().collect::<Vec<_>>());
     // A job known only from the catalog's description of a remote include.
