@@ -115,6 +115,9 @@ impl Wrapper {
     }
 }
 
+/// The catalog's tool for the jobs that run the orb a repository develops.
+const ORB_INTEGRATION_TEST: &str = "orb-integration-test";
+
 /// Interpreters whose first argument is the script they run.
 const SCRIPT_INTERPRETERS: &[&str] = &[
     "bash",
@@ -428,7 +431,9 @@ impl<'a> ToolMatcher<'a> {
                         || last.starts_with("setup")
                         || last.ends_with("-installer")
                 });
-            if path != p.prefix && installs {
+            // The orb a repository develops is tested by running any of its commands,
+            // its `install` and `setup` too.
+            if path != p.prefix && installs && self.spec(p.tool).id != ORB_INTEGRATION_TEST {
                 continue;
             }
             let with_ok = p

@@ -34,6 +34,10 @@ const BUILTIN_STEPS: &[&str] = &[
     "deploy",
 ];
 
+/// The step reference of a command or job of the orb the repository develops: the
+/// catalog reads a job that runs them as the orb's integration test.
+const DEVELOPED_ORB: &str = "developed-orb";
+
 /// Local `commands:` expand into the steps that use them, this deep at most.
 const MAX_COMMAND_DEPTH: usize = 4;
 
@@ -48,10 +52,15 @@ impl Extractor for CircleCi {
         // live in `.circleci/`.
         path.strip_prefix(".circleci/")
             .is_some_and(|n| !n.contains('/') && (n.ends_with(".yml") || n.ends_with(".yaml")))
+            || ORB_ROOTS.contains(&path)
     }
 
     fn extract(&self, input: &FileInput, ctx: &Ctx, out: &mut Output) {
         let path = input.path();
+        if ORB_ROOTS.contains(&path) {
+            out.pipelines.push(orb_library(path, ctx));
+            return;
+        }
         let main = path == ".circleci/config.yml" || path == ".circleci/config.yaml";
         // Other files of `.circleci/` are pipelines only when they have workflows.
         if !main && !input.text.lines().any(|l| l.starts_with("workflows:")) {
@@ -66,10 +75,47 @@ impl Extractor for CircleCi {
     }
 }
 
+/// The root of an orb's source in the layout the orb tools pack (`src/@orb.yml`).
+const ORB_ROOTS: &[&str] = &["src/@orb.yml", "src/@orb.yaml"];
+
+/// The orb a repository develops, as a library of reusable CI components: each command,
+/// job and executor under `src/` that the orb tools pack into it.
+fn orb_library(path: &str, ctx: &Ctx) -> Pipeline {
+    let mut shared = Vec::new();
+    for dir in ["src/commands/", "src/jobs/", "src/executors/"] {
+        for f in ctx.files_with_prefix(dir) {
+            let rest = &f.path[dir.len()..];
+            if !rest.contains('/') && (rest.ends_with(".yml") || rest.ends_with(".yaml")) {
+                shared.push(SharedRef {
+                    kind: "orb-component",
+                    reference: f.path.to_string(),
+                    line: 1,
+                    local: true,
+                    unreadable: false,
+                });
+            }
+        }
+    }
+    Pipeline {
+        provider: PROVIDER,
+        path: path.to_string(),
+        name: path.to_string(),
+        kind: PipelineKind::StepLibrary,
+        triggers: Triggers::default(),
+        triggers_line: 1,
+        permissions: Permissions::Undeclared,
+        jobs: Vec::new(),
+        shared,
+        excluded: None,
+    }
+}
+
 fn config(path: &str, doc: &Node, ctx: &Ctx, out: &mut Output) -> Pipeline {
     let owner = ctx.repo_owner.as_deref();
     // Orb aliases → registry names without version (`circleci/docker`), and versions.
     let mut orbs: HashMap<String, (String, Option<String>)> = HashMap::new();
+    let mut developed: BTreeSet<String> = BTreeSet::new();
+    let develops_orb = ctx.file("src/@orb.yml").is_some() || ctx.file("src/@orb.yaml").is_some();
     let mut shared = Vec::new();
     for (alias, key, v) in doc.get("orbs").unwrap_or(Node::empty()).entries() {
         match v.as_str() {
@@ -95,13 +141,18 @@ fn config(path: &str, doc: &Node, ctx: &Ctx, out: &mut Output) -> Pipeline {
                     unreadable: false,
                 });
             }
-            None => shared.push(SharedRef {
-                kind: "orb",
-                reference: format!("inline:{alias}"),
-                line: key.line,
-                local: true,
-                unreadable: false,
-            }),
+            None => {
+                if develops_orb && (v.is_null() || v.as_map().is_empty()) {
+                    developed.insert(alias.to_string());
+                }
+                shared.push(SharedRef {
+                    kind: "orb",
+                    reference: format!("inline:{alias}"),
+                    line: key.line,
+                    local: true,
+                    unreadable: false,
+                });
+            }
         }
     }
     let empty = Node::null(0);
@@ -110,6 +161,7 @@ fn config(path: &str, doc: &Node, ctx: &Ctx, out: &mut Output) -> Pipeline {
     let commands = doc.get("commands").unwrap_or(&empty);
     let defs = Defs {
         orbs: &orbs,
+        developed: &developed,
         commands,
     };
 
@@ -389,6 +441,9 @@ fn after<'c>(c: &'c str, pattern: &str) -> Option<&'c str> {
 
 struct Defs<'a> {
     orbs: &'a HashMap<String, (String, Option<String>)>,
+    /// Aliases of the orb this repository develops (`src/@orb.yml`), declared empty
+    /// (`docker: {}`) for the orb tools to inject from `src/`.
+    developed: &'a BTreeSet<String>,
     commands: &'a Node,
 }
 
@@ -427,6 +482,10 @@ impl Defs<'_> {
     /// `docker/publish` → `circleci/docker/publish@2.5.0` when `docker` is an orb alias.
     fn orb_ref(&self, name: &str) -> Option<String> {
         let (alias, rest) = name.split_once('/')?;
+        // The orb under development, run by its own test pipeline.
+        if self.developed.contains(alias) {
+            return Some(format!("{DEVELOPED_ORB}/{alias}/{rest}"));
+        }
         let (orb, ver) = self.orbs.get(alias)?;
         Some(match ver {
             Some(v) => format!("{orb}/{rest}@{v}"),

@@ -856,7 +856,7 @@ pub static FACT_KINDS: &[FactKindSpec] = &[
         description: "A shared pipeline component defined or used: reusable workflow, composite action, include, library.",
         attrs: &[
             attr("provider", T::Str, "The CI provider."),
-            attr("kind", T::Str, "reusable-workflow-definition, reusable-workflow-call, composite-action, include, library, orb, template."),
+            attr("kind", T::Str, "reusable-workflow-definition, reusable-workflow-call, composite-action, include, library, orb, orb-component (a command, job or executor of the orb the repository develops), template."),
             attr("reference", T::Str, "What is referenced or defined."),
             attr("local", T::Bool, "The component lives in this repository."),
             attr("called_locally", T::Bool, "For reusable-workflow-definition: a workflow of this repository calls it (a part of its own CI)."),
@@ -1050,6 +1050,11 @@ pub fn emit(
                 let own =
                     local_target(&s.reference, "").is_some_and(|t| called_locally.contains(&t));
                 f.attr("called_locally", own)
+            } else if s.kind == "orb-component" {
+                f.attr(
+                    "judgement",
+                    "one orb is one package; its commands, jobs and executors are read as a library of reusable CI components",
+                )
             } else {
                 f
             };
