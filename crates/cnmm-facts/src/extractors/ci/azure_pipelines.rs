@@ -57,7 +57,23 @@ fn conventional(path: &str) -> bool {
     // `build/azure-devdiv-pipeline.stable.yml`: a name that says what it is.
     let named = (name.contains("azure") || name.contains("pipeline"))
         && !OTHER_PROVIDERS.iter().any(|d| path.starts_with(d));
-    name.starts_with(".vsts-ci") || named || DIRS.iter().any(|d| path.starts_with(d))
+    // A directory named for Azure DevOps (`build/azure-pipelines/release.yml`), or the
+    // top-level `jobs/` and `build/` where extension repositories keep their pipelines
+    // (`jobs/release.yml`, `jobs/release/release.yml`).
+    let dirs: Vec<&str> = path.split('/').collect();
+    let azure_dir = dirs[..dirs.len().saturating_sub(1)].iter().any(|d| {
+        matches!(
+            d.to_ascii_lowercase().as_str(),
+            "azure-pipelines" | "azure_pipelines" | "azure-devops" | "azdo" | "devops"
+        )
+    });
+    let extension_dir =
+        (path.starts_with("jobs/") || path.starts_with("build/")) && dirs.len() <= 3;
+    name.starts_with(".vsts-ci")
+        || named
+        || DIRS.iter().any(|d| path.starts_with(d))
+        || azure_dir
+        || extension_dir
 }
 
 /// Top-level keys only Azure Pipelines files combine: a trigger, or work on a pool.
