@@ -200,10 +200,11 @@ fn version_heading() -> &'static Regex {
         // `Noteworthy changes in release 2.4 (2024-01-01)`; `## Version 10.32.6`; a line
         // that is only a version (`v14.56.1`); a name and a version as a heading (`# Text
         // Editor 50.0`, `gnome-clocks 50.beta` underlined); `New in 50.rc - 6 March 2026`
-        // (a version and, after a dash, its date). Word boundaries are ASCII:
+        // (a version and, after a dash, its date); a bare version underlined, indented
+        // or not (` 40.0` over ` ======`). Word boundaries are ASCII:
         // a Unicode one would stop the lazy DFA on any non-ASCII text (a NEWS file's
         // contributors' names) and leave the search to the far slower PikeVM.
-        Regex::new(r"(?m)^(?:#{1,4}\s*\[?v?\d+\.\d+(?:\.\d+)?[^\n]*|#{1,4}\s*(?:[Vv]ersion|[Rr]elease)\s+\[?v?\d+\.\d+[^\n]*|v?\d+\.\d+\.\d+[ \t]*$|\[?v?\d+\.\d+\.\d+\]?[^\n]*\n[-=~]{3,}|(?:[A-Z][a-z]+ )(?:[a-z]+ ){0,2}?(?:changes|version|release)(?-u:\b)[^\n]{0,60}(?-u:\b)\d+\.\d+[^\n]*|(?:Changes|Version|Release)(?-u:\b)[^\n]{0,60}(?-u:\b)\d+\.\d+[^\n]*|#{1,4}[ \t]+[A-Za-z][^\n]{0,40}?[ \t]v?\d+\.(?:\d+|alpha|beta|rc|xx)[^\n]*|[A-Za-z][\w.+-]*(?:[ \t][\w.+-]+){0,3}[ \t]v?\d+\.(?:\d+|alpha|beta|rc)[\w.-]*[ \t]*\n[-=~]{3,}|New in (?:[A-Za-z][\w.+-]* )?v?\d+\.(?:\d+|alpha|beta|rc)[\w.-]*(?:[ \t]+-[^\n]*)?[ \t]*$)").expect("static regex")
+        Regex::new(r"(?m)^(?:#{1,4}\s*\[?v?\d+\.\d+(?:\.\d+)?[^\n]*|#{1,4}\s*(?:[Vv]ersion|[Rr]elease)\s+\[?v?\d+\.\d+[^\n]*|v?\d+\.\d+\.\d+[ \t]*$|\[?v?\d+\.\d+\.\d+\]?[^\n]*\n[-=~]{3,}|(?:[A-Z][a-z]+ )(?:[a-z]+ ){0,2}?(?:changes|version|release)(?-u:\b)[^\n]{0,60}(?-u:\b)\d+\.\d+[^\n]*|(?:Changes|Version|Release)(?-u:\b)[^\n]{0,60}(?-u:\b)\d+\.\d+[^\n]*|#{1,4}[ \t]+[A-Za-z][^\n]{0,40}?[ \t]v?\d+\.(?:\d+|alpha|beta|rc|xx)[^\n]*|[A-Za-z][\w.+-]*(?:[ \t][\w.+-]+){0,3}[ \t]v?\d+\.(?:\d+|alpha|beta|rc)[\w.-]*[ \t]*\n[-=~]{3,}|New in (?:[A-Za-z][\w.+-]* )?v?\d+\.(?:\d+|alpha|beta|rc)[\w.-]*(?:[ \t]+-[^\n]*)?[ \t]*$|[ \t]{1,3}v?\d+\.\d+(?:\.\d+)?[ \t]*\n[ \t]{0,3}[-=~]{3,}|v?\d+\.\d+[ \t]*\n[-=~]{3,})").expect("static regex")
     })
 }
 
