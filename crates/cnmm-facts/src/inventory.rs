@@ -266,49 +266,49 @@ pub fn walk(root: &Path, policy: &PathPolicy, threads: usize) -> Inventory {
 /// are added back, unless a pruned directory holds them. Only the index is read; a
 /// path through a symbolic link is never followed.
 fn add_tracked_files(root: &Path, policy: &PathPolicy, files: &mut Vec<InvFile>) {
-    let Ok(repo) = git2::Repository::open_ext(
-        root,
-        git2::RepositoryOpenFlags::NO_SEARCH,
-        std::iter::empty::<&std::ffi::OsStr>(),
-    ) else {
+    let Ok(index) = with_repo(root, |_| (), |repo| repo.index().map_err(|_| ())) else {
         return;
     };
-    let Ok(index) = repo.index() else {
-        return;
+    let tracked: Vec<String> = {
+        let seen: std::collections::HashSet<&str> = files.iter().map(|f| &*f.path).collect();
+        // Directories already checked to be real directories (not links) on the way.
+        let mut real_dirs: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut tracked = Vec::new();
+        for entry in index.iter() {
+            // Regular files only: not symlinks (0o120000) or submodules (0o160000).
+            if entry.mode & 0o170000 != 0o100000 {
+                continue;
+            }
+            let Ok(path) = std::str::from_utf8(&entry.path) else {
+                continue;
+            };
+            if seen.contains(path) {
+                continue;
+            }
+            let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+            if dir
+                .split('/')
+                .any(|d| d == ".git" || policy.prune.iter().any(|(p, _)| p == d))
+            {
+                continue;
+            }
+            // Every directory on the way and the file itself, without following links.
+            let dirs_ok = dir.is_empty()
+                || dir
+                    .match_indices('/')
+                    .map(|(i, _)| &dir[..i])
+                    .chain([dir])
+                    .all(|d| {
+                        real_dirs.contains(d)
+                            || (std::fs::symlink_metadata(root.join(d)).is_ok_and(|m| m.is_dir())
+                                && real_dirs.insert(d.to_string()))
+                    });
+            if dirs_ok && std::fs::symlink_metadata(root.join(path)).is_ok_and(|m| m.is_file()) {
+                tracked.push(path.to_string());
+            }
+        }
+        tracked
     };
-    let seen: std::collections::HashSet<&str> = files.iter().map(|f| &*f.path).collect();
-    let mut tracked = Vec::new();
-    for entry in index.iter() {
-        // Regular files only: not symlinks (0o120000) or submodules (0o160000).
-        if entry.mode & 0o170000 != 0o100000 {
-            continue;
-        }
-        let Ok(path) = std::str::from_utf8(&entry.path) else {
-            continue;
-        };
-        if seen.contains(path) {
-            continue;
-        }
-        let mut parts: Vec<&str> = path.split('/').collect();
-        let Some(_) = parts.pop() else { continue };
-        if parts
-            .iter()
-            .any(|d| *d == ".git" || policy.prune.iter().any(|(p, _)| p == d))
-        {
-            continue;
-        }
-        // Every directory on the way and the file itself, without following links.
-        let mut at = root.to_path_buf();
-        let dirs_ok = parts.iter().all(|d| {
-            at.push(d);
-            std::fs::symlink_metadata(&at).is_ok_and(|m| m.is_dir())
-        });
-        at.push(path.rsplit('/').next().unwrap_or(path));
-        if dirs_ok && std::fs::symlink_metadata(&at).is_ok_and(|m| m.is_file()) {
-            tracked.push(path.to_string());
-        }
-    }
-    drop(seen);
     files.extend(tracked.into_iter().map(|path| InvFile {
         excluded: None,
         path: path.into(),

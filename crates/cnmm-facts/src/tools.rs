@@ -91,6 +91,8 @@ pub struct ToolIndex {
     component_names: Vec<UsesNamePattern>,
     images: Vec<(usize, String)>,
     templates: Vec<(usize, String)>,
+    /// Tools by id.
+    by_id: HashMap<String, usize>,
     /// Tools whose command is a distinctive single word, by lower-case name.
     distinctive: HashMap<String, usize>,
     wrappers: Vec<Wrapper>,
@@ -114,9 +116,6 @@ impl Wrapper {
         }
     }
 }
-
-/// The catalog's tool for the jobs that run the orb a repository develops.
-const ORB_INTEGRATION_TEST: &str = "orb-integration-test";
 
 /// Interpreters whose first argument is the script they run.
 const SCRIPT_INTERPRETERS: &[&str] = &[
@@ -156,11 +155,13 @@ impl ToolIndex {
             component_names: Vec::new(),
             images: Vec::new(),
             templates: Vec::new(),
+            by_id: HashMap::new(),
             distinctive: HashMap::new(),
             wrappers: catalog.wrappers.iter().map(|w| Wrapper::parse(w)).collect(),
             installers: catalog.installers.iter().map(|w| split_words(w)).collect(),
         };
         for (i, tool) in catalog.tools.iter().enumerate() {
+            m.by_id.entry(tool.id.clone()).or_insert(i);
             m.categories
                 .push(catalog.expand_categories(&tool.categories));
             for pat in &tool.run {
@@ -178,6 +179,7 @@ impl ToolIndex {
                 };
                 if rest.is_empty()
                     && !first.starts_with("./")
+                    && !first.starts_with("*/")
                     && tool.run_args.is_empty()
                     && tool.last_arg.is_empty()
                     && tool.not_args.is_empty()
@@ -263,8 +265,13 @@ impl<'a> ToolMatcher<'a> {
     /// A run of catalog tool `id` that something other than a command shows (a linter
     /// enabled in a linter runner's configuration), if the catalog knows the tool.
     pub fn use_of(&self, id: &str, matched: &str) -> Option<ToolMatch> {
-        let i = self.catalog.tools.iter().position(|t| t.id == id)?;
+        let i = *self.by_id.get(id)?;
         Some(self.hit(i, Via::Run, matched.to_string(), None))
+    }
+
+    /// The catalog entry of tool `id`, looked up by id.
+    pub fn spec_of(&self, id: &str) -> Option<&'a ToolSpec> {
+        self.by_id.get(id).map(|&i| &self.catalog.tools[i])
     }
 
     /// Tool uses of one simple command (words as split by [`crate::shell`]).
@@ -431,9 +438,7 @@ impl<'a> ToolMatcher<'a> {
                         || last.starts_with("setup")
                         || last.ends_with("-installer")
                 });
-            // The orb a repository develops is tested by running any of its commands,
-            // its `install` and `setup` too.
-            if path != p.prefix && installs && self.spec(p.tool).id != ORB_INTEGRATION_TEST {
+            if path != p.prefix && installs {
                 continue;
             }
             let with_ok = p

@@ -401,9 +401,9 @@ fn release_sections(path: &str, text: &str, excluded: Option<&str>) -> Vec<Fact>
         if !t.is_empty()
             && underline.len() >= 3
             && underline.len() + 2 >= t.len()
-            && ["=", "-", "~", "^"]
+            && ['=', '-', '~', '^']
                 .iter()
-                .any(|c| underline.chars().all(|x| x.to_string() == *c))
+                .any(|c| underline.chars().all(|x| x == *c))
         {
             let level = if underline.starts_with('=') { 1 } else { 2 };
             headings.push((i, level, t.to_string()));

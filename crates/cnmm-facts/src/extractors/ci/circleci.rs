@@ -10,6 +10,7 @@
 
 use super::{Job, Permissions, Pipeline, PipelineKind, SharedRef, Step, Triggers};
 use crate::extractors::{yaml_mapping, Ctx, Extractor, FileInput, Output};
+use crate::tools::ToolMatch;
 use crate::yaml::{Node, Value};
 use cnmm_model::Diagnostic;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -34,9 +35,8 @@ const BUILTIN_STEPS: &[&str] = &[
     "deploy",
 ];
 
-/// The step reference of a command or job of the orb the repository develops: the
-/// catalog reads a job that runs them as the orb's integration test.
-const DEVELOPED_ORB: &str = "developed-orb";
+/// The catalog's tool for a job that runs the orb the repository develops.
+const ORB_INTEGRATION_TEST: &str = "orb-integration-test";
 
 /// Local `commands:` expand into the steps that use them, this deep at most.
 const MAX_COMMAND_DEPTH: usize = 4;
@@ -115,7 +115,7 @@ fn config(path: &str, doc: &Node, ctx: &Ctx, out: &mut Output) -> Pipeline {
     // Orb aliases → registry names without version (`circleci/docker`), and versions.
     let mut orbs: HashMap<String, (String, Option<String>)> = HashMap::new();
     let mut developed: BTreeSet<String> = BTreeSet::new();
-    let develops_orb = ctx.file("src/@orb.yml").is_some() || ctx.file("src/@orb.yaml").is_some();
+    let develops_orb = ORB_ROOTS.iter().any(|p| ctx.file(p).is_some());
     let mut shared = Vec::new();
     for (alias, key, v) in doc.get("orbs").unwrap_or(Node::empty()).entries() {
         match v.as_str() {
@@ -162,6 +162,7 @@ fn config(path: &str, doc: &Node, ctx: &Ctx, out: &mut Output) -> Pipeline {
     let defs = Defs {
         orbs: &orbs,
         developed: &developed,
+        orb_test: ctx.tools.use_of(ORB_INTEGRATION_TEST, ""),
         commands,
     };
 
@@ -269,6 +270,8 @@ fn config(path: &str, doc: &Node, ctx: &Ctx, out: &mut Output) -> Pipeline {
                 if texts.iter().any(|t| t.contains("CIRCLE_OIDC_TOKEN")) {
                     job.credentials.insert("oidc".into());
                 }
+            } else if let Some(test) = defs.developed_orb_test(&job_ref, line) {
+                job.steps.push(test);
             } else if let Some(uses) = defs.orb_ref(&job_ref) {
                 let with = string_params(cfg);
                 // An orb job the catalog does not know, named after a tool it does
@@ -444,6 +447,8 @@ struct Defs<'a> {
     /// Aliases of the orb this repository develops (`src/@orb.yml`), declared empty
     /// (`docker: {}`) for the orb tools to inject from `src/`.
     developed: &'a BTreeSet<String>,
+    /// What running a command or job of that orb is: its integration test.
+    orb_test: Option<ToolMatch>,
     commands: &'a Node,
 }
 
@@ -482,14 +487,27 @@ impl Defs<'_> {
     /// `docker/publish` → `circleci/docker/publish@2.5.0` when `docker` is an orb alias.
     fn orb_ref(&self, name: &str) -> Option<String> {
         let (alias, rest) = name.split_once('/')?;
-        // The orb under development, run by its own test pipeline.
-        if self.developed.contains(alias) {
-            return Some(format!("{DEVELOPED_ORB}/{alias}/{rest}"));
-        }
         let (orb, ver) = self.orbs.get(alias)?;
         Some(match ver {
             Some(v) => format!("{orb}/{rest}@{v}"),
             None => format!("{orb}/{rest}"),
+        })
+    }
+
+    /// `docker/pull` when `docker` is the orb under development: a step of its test.
+    fn developed_orb_test(&self, name: &str, line: u32) -> Option<Step> {
+        let (alias, _) = name.split_once('/')?;
+        let test = self
+            .orb_test
+            .as_ref()
+            .filter(|_| self.developed.contains(alias))?;
+        Some(Step {
+            line,
+            tools: vec![ToolMatch {
+                matched: name.to_string(),
+                ..test.clone()
+            }],
+            ..Default::default()
         })
     }
 
@@ -535,13 +553,16 @@ impl Defs<'_> {
             }
             return;
         }
-        if let Some(uses) = self.orb_ref(name) {
-            out.push(Step {
+        let orb_step = self.developed_orb_test(name, s.line).or_else(|| {
+            self.orb_ref(name).map(|uses| Step {
                 line: s.line,
                 uses: Some(uses),
                 with: string_params(cfg),
                 ..Default::default()
-            });
+            })
+        });
+        if let Some(step) = orb_step {
+            out.push(step);
             // Orb commands such as `go/with-cache` run the steps they are given.
             if depth < MAX_COMMAND_DEPTH {
                 for inner in cfg.get("steps").map(Node::as_seq).unwrap_or(&[]) {

@@ -427,22 +427,20 @@ fn expand_matrix_commands(job: &Node, steps: &mut [Step]) {
     let re = REF.get_or_init(|| {
         Regex::new(r"\$\{\{\s*matrix\.([A-Za-z0-9_.-]+)\s*\}\}").expect("static regex")
     });
-    if !steps
-        .iter()
-        .any(|s| s.run.as_ref().is_some_and(|(t, _)| re.is_match(t)))
-    {
-        return;
-    }
-    let rows = matrix_rows(job.path(&["strategy", "matrix"]).unwrap_or(Node::empty()));
-    if rows.is_empty() {
-        return;
-    }
+    let mut matrix: Option<Vec<BTreeMap<String, String>>> = None;
     for step in steps.iter_mut() {
         let Some((text, _)) = step.run.as_mut() else {
             continue;
         };
         if !re.is_match(text) {
             continue;
+        }
+        // Read once, for the first step that needs it.
+        let rows = matrix.get_or_insert_with(|| {
+            matrix_rows(job.path(&["strategy", "matrix"]).unwrap_or(Node::empty()))
+        });
+        if rows.is_empty() {
+            return;
         }
         let lines: Vec<String> = text
             .lines()
@@ -451,7 +449,7 @@ fn expand_matrix_commands(job: &Node, steps: &mut [Step]) {
                     return line.to_string();
                 }
                 let mut variants: Vec<String> = Vec::new();
-                for row in &rows {
+                for row in rows.iter() {
                     let mut complete = true;
                     let v = re.replace_all(line, |c: &regex::Captures| match row.get(&c[1]) {
                         Some(value) => value.clone(),

@@ -317,27 +317,20 @@ impl Loader<'_, '_> {
                 }
             }
             "component" => {
-                // Known by the catalog like a template: by its path without host and
-                // version; else, like a shared action, by a name that says it releases.
+                // Described by the catalog (its jobs are read from the description);
+                // else known like a template, by its path without host and version;
+                // else, like a shared action, by a name that says it releases.
                 let key = component_key(&value);
-                if self.include_described(from, &key, item.get("inputs"), line) {
-                    self.shared.push(SharedRef {
-                        kind: "include",
-                        reference: format!("component:{value}"),
-                        line,
-                        local: false,
-                        unreadable: false,
-                    });
-                    return;
-                }
-                let by_path = !self.ctx.tools.match_template(&key).is_empty();
-                let by_name = !by_path && !self.ctx.tools.match_component_name(&key).is_empty();
+                let described = self.include_described(from, &key, item.get("inputs"), line);
+                let by_path = !described && !self.ctx.tools.match_template(&key).is_empty();
+                let by_name =
+                    !described && !by_path && !self.ctx.tools.match_component_name(&key).is_empty();
                 self.shared.push(SharedRef {
                     kind: "include",
                     reference: format!("component:{value}"),
                     line,
                     local: false,
-                    unreadable: !by_path && !by_name,
+                    unreadable: !described && !by_path && !by_name,
                 });
                 if by_path || by_name {
                     self.template_jobs.push(TemplateJobs {

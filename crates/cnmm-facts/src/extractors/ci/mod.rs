@@ -1200,8 +1200,7 @@ pub fn emit(
         r.after_tests = tested
             || r.tools.iter().any(|t| {
                 ctx.tools
-                    .catalog()
-                    .tool(t)
+                    .spec_of(t)
                     .is_some_and(|s| s.checks.iter().any(|c| c == "tests"))
             });
     }
@@ -1332,23 +1331,19 @@ fn fill_job_attrs(f: &mut Fact, r: &Resolved, ctx: &Ctx) {
     }
     // Credentials a described remote workflow the job calls is known to use: the
     // job's credentials then rest on that description.
-    for t in &r.tools {
-        if let Some(spec) = ctx.tools.catalog().tool(t) {
-            let added: Vec<&String> = spec
-                .credentials
-                .iter()
-                .filter(|c| !creds.contains(*c))
-                .collect();
-            if let (false, Some(d)) = (added.is_empty(), &spec.described) {
-                if f.get_str("judgement").is_none() {
-                    f.set(
-                        "judgement",
-                        format!("`{t}` cannot be read offline; the catalog describes its credentials: {d}"),
-                    );
-                }
-            }
-            creds.extend(spec.credentials.iter().cloned());
+    for (t, spec) in r
+        .tools
+        .iter()
+        .filter_map(|t| Some((t, ctx.tools.spec_of(t)?)))
+    {
+        let adds = spec.credentials.iter().any(|c| !creds.contains(c));
+        if let (true, Some(d), None) = (adds, &spec.described, f.get_str("judgement")) {
+            f.set(
+                "judgement",
+                format!("`{t}` cannot be read offline; the catalog describes its credentials: {d}"),
+            );
         }
+        creds.extend(spec.credentials.iter().cloned());
     }
     f.set("credentials", creds.into_iter().collect::<Vec<_>>());
     // A job known only from the catalog's description of a remote include.
@@ -1417,9 +1412,7 @@ fn expand_steps(
     let mut out = Vec::new();
     if let Some(img) = &j.image {
         let mut ms = ctx.tools.match_image(img);
-        if let Some(why) = &j.image_described {
-            ms = ms.into_iter().map(|m| m.judged(why.clone())).collect();
-        }
+        judge_described(&mut ms, j.image_described.as_deref());
         if !ms.is_empty() {
             out.push((
                 Step {
@@ -1539,6 +1532,16 @@ fn pre_commit_hooks(
         .collect()
 }
 
+/// Tool uses known from the catalog's description of a remote include (`why`) rest on
+/// that description, unless they carry a judgement of their own.
+fn judge_described(matches: &mut [ToolMatch], why: Option<&str>) {
+    if let Some(why) = why {
+        for m in matches.iter_mut().filter(|m| m.judgement.is_none()) {
+            m.judgement = Some(why.to_string());
+        }
+    }
+}
+
 fn expand_into(
     steps: &[Step],
     path: &str,
@@ -1574,11 +1577,7 @@ fn expand_into(
             }
         }
         dedup_matches(&mut matches);
-        if let Some(why) = &s.described {
-            for m in matches.iter_mut().filter(|m| m.judgement.is_none()) {
-                m.judgement = Some(why.clone());
-            }
-        }
+        judge_described(&mut matches, s.described.as_deref());
         // golangci-lint run by the step or by a script, target or task it invokes.
         if matches
             .iter()
