@@ -421,6 +421,7 @@ impl<'a> ToolMatcher<'a> {
             }));
             return out;
         }
+        let mut known = false;
         for p in &self.uses {
             let prefix_ok = path == p.prefix
                 || (path.starts_with(&p.prefix) && path[p.prefix.len()..].starts_with('/'));
@@ -449,6 +450,8 @@ impl<'a> ToolMatcher<'a> {
                     .without
                     .iter()
                     .any(|(k, re)| with.get(k).is_some_and(|v| re.is_match(v.trim())));
+            // The catalog knows this reference: its inputs decide, not its name.
+            known = true;
             if !with_ok {
                 continue;
             }
@@ -458,7 +461,7 @@ impl<'a> ToolMatcher<'a> {
             }
         }
         // Remote references only: a local action is read, not guessed from its name.
-        if out.is_empty() && !path.starts_with("./") && path.matches('/').count() >= 1 {
+        if out.is_empty() && !known && !path.starts_with("./") && path.matches('/').count() >= 1 {
             out = self.match_uses_name(
                 reference,
                 format!("`{reference}` cannot be read offline; it is known only by its name"),

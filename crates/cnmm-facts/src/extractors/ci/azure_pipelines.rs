@@ -2,7 +2,9 @@
 //! normalised pipeline model: `trigger`/`pr`/`schedules`, stages, jobs and deployment
 //! jobs (whose `environment` holds approvals), `script`/`bash`/`pwsh` steps and
 //! `task:` references, `condition:` on the source branch or build reason, and local
-//! `template:` files followed (remote `@repo` templates recorded only).
+//! `template:` files followed. A remote `@repo` template cannot be read: it is recorded,
+//! and becomes a step that uses `OWNER/REPO/PATH` with its parameters as inputs, so the
+//! catalog can describe what a known one does (`microsoft/vscode-azuretools/...`).
 
 use super::{Job, Permissions, Pipeline, PipelineKind, SharedRef, Step, Triggers};
 use crate::extractors::{
@@ -10,7 +12,7 @@ use crate::extractors::{
 };
 use crate::yaml::{self, Node, Value};
 use cnmm_model::Diagnostic;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub struct AzurePipelines;
 
@@ -30,13 +32,15 @@ fn canonical(path: &str) -> bool {
 }
 
 /// Where projects keep Azure Pipelines under other names: `.azuredevops/`,
-/// `.pipelines/` and `pipelines/`, `eng/pipelines/` and `eng/ci/` (with their template
+/// `.pipelines/` (OneBranch's), `.config/` (beside 1ES's `tsaoptions.json`) and
+/// `pipelines/`, `eng/pipelines/` and `eng/ci/` (with their template
 /// subdirectories), `build/pipelines/`, `.ci/`, `ci/azure/` and `.vsts-ci.yml`; files
 /// there count only when they read like a pipeline.
 fn conventional(path: &str) -> bool {
     const DIRS: &[&str] = &[
         ".azuredevops/",
         ".pipelines/",
+        ".config/",
         "pipelines/",
         "eng/pipelines/",
         "eng/ci/",
@@ -146,6 +150,8 @@ impl Extractor for AzurePipelines {
             shared: Vec::new(),
             jobs: Vec::new(),
             stage_index: 0,
+            repos: repository_aliases(&doc),
+            off_switches: off_switches(&doc),
         };
         let triggers = pipeline_triggers(&doc);
         let triggers_line = ["trigger", "pr", "schedules"]
@@ -154,7 +160,11 @@ impl Extractor for AzurePipelines {
             .unwrap_or(1);
         if let Some((k, e)) = doc.entry("extends") {
             if let Some(t) = e.get("template").and_then(Node::as_str) {
-                r.template_ref(path, t, k.line);
+                if r.template_ref(path, t, k.line).is_none() {
+                    if let Some(step) = r.remote_template_step(t, e.get("parameters"), k.line) {
+                        r.remote_template_job(path, step, &triggers, None);
+                    }
+                }
             }
             // What the pipeline hands the template to run (1ES templates take its
             // `stages`, extension templates `buildSteps`/`testSteps`): the template may
@@ -180,6 +190,29 @@ impl Extractor for AzurePipelines {
             }
         }
         r.container(path, &doc, &triggers, None, 0, out);
+        if let Some(line) = codeql_enabled(&doc) {
+            if let Some(codeql) = ctx.tools.use_of("codeql", "Codeql.Enabled: true") {
+                r.jobs.push(Job {
+                    id: "(CodeQL auto-injection)".into(),
+                    name: "(CodeQL auto-injection)".into(),
+                    path: Some(path.to_string()),
+                    line,
+                    triggers: Some(triggers.clone()),
+                    steps: vec![Step {
+                        line,
+                        tools: vec![codeql],
+                        described: Some(
+                            "the pipeline variable `Codeql.Enabled: true` has Azure DevOps \
+                             inject CodeQL analysis into the pipeline's jobs; the analysis \
+                             itself is not in the repository"
+                                .into(),
+                        ),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                });
+            }
+        }
         let mut p = Pipeline {
             provider: PROVIDER,
             path: path.to_string(),
@@ -363,6 +396,114 @@ struct Reader<'a, 'c> {
     shared: Vec<SharedRef>,
     jobs: Vec<Job>,
     stage_index: usize,
+    /// `resources.repositories`: alias → repository name (`templates` →
+    /// `microsoft/vscode-engineering`).
+    repos: BTreeMap<String, String>,
+    /// Boolean run parameters that are off unless the person queueing the run turns
+    /// them on (`default: false`), lower case.
+    off_switches: BTreeSet<String>,
+}
+
+/// The pipeline's boolean `parameters:` whose default is false.
+fn off_switches(doc: &Node) -> BTreeSet<String> {
+    doc.get("parameters")
+        .map(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .filter(|p| p.get("type").and_then(Node::as_str) == Some("boolean"))
+        .filter(|p| p.get("default").is_none_or(|d| !d.is_true()))
+        .filter_map(|p| p.get("name").and_then(Node::as_str))
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
+/// Work that runs only when a person queueing the run turns one of `off` on: a condition
+/// or input that tests such a switch (`${{ eq(parameters.Release, true) }}`,
+/// `${{ parameters.publishExtension }}`), not its negation.
+fn switched_on(off: &BTreeSet<String>, text: &str) -> bool {
+    let t: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let negated = ["not(", "ne("].iter().any(|f| {
+        t.match_indices(f).any(|(i, _)| {
+            !t[..i]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+    });
+    if negated || t.contains("false") {
+        return false;
+    }
+    off.iter().any(|name| {
+        let dotted = format!("parameters.{name}");
+        t.match_indices(&dotted).any(|(i, _)| {
+            // `parameters.release` must not match `parameters.releaseNotes`.
+            !t[i + dotted.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+    })
+}
+
+/// Triggers narrowed to hand-queued runs.
+fn manual_only() -> Triggers {
+    Triggers {
+        manual: true,
+        ..Default::default()
+    }
+}
+
+/// The repositories a pipeline declares, by alias.
+fn repository_aliases(doc: &Node) -> BTreeMap<String, String> {
+    let list = doc
+        .get("resources")
+        .and_then(|r| r.get("repositories"))
+        .map(Node::as_seq)
+        .unwrap_or_default();
+    list.iter()
+        .filter_map(|r| {
+            let alias = r.get("repository").and_then(Node::as_str)?;
+            let name = r.get("name").and_then(Node::as_str).unwrap_or(alias);
+            Some((alias.to_string(), name.to_ascii_lowercase()))
+        })
+        .collect()
+}
+
+/// The line of a pipeline variable `Codeql.Enabled` set to true (`variables:` as a map
+/// or as a list of `name`/`value` items). Microsoft's 1ES and OneBranch templates, and
+/// Azure DevOps' CodeQL auto-injection, run CodeQL analysis when it is set.
+fn codeql_enabled(doc: &Node) -> Option<u32> {
+    const NAME: &str = "codeql.enabled";
+    let vars = doc.get("variables")?;
+    if let Some((_, k, v)) = vars
+        .entries()
+        .find(|(k, _, _)| k.eq_ignore_ascii_case(NAME))
+    {
+        return v.is_true().then_some(k.line);
+    }
+    vars.as_seq().iter().find_map(|item| {
+        let named = item
+            .get("name")
+            .and_then(Node::as_str)
+            .is_some_and(|n| n.eq_ignore_ascii_case(NAME));
+        (named && item.get("value").is_some_and(Node::is_true)).then_some(item.line)
+    })
+}
+
+/// A template parameter as a step input: scalars as written, `${{ }}` expressions
+/// included (a run-time choice); lists and maps are not inputs.
+fn scalar_inputs(params: Option<&Node>) -> BTreeMap<String, String> {
+    params
+        .map(|p| {
+            p.entries()
+                .filter_map(|(k, _, v)| v.as_str().map(|x| (k.to_string(), x.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl Reader<'_, '_> {
@@ -394,6 +535,85 @@ impl Reader<'_, '_> {
             }
         };
         Some(normalise(&target))
+    }
+
+    /// `narrow`, and a condition on a run parameter that is off by default means the work
+    /// runs only when someone queues it with the switch on.
+    fn narrow(&self, within: &Triggers, condition: &str) -> Triggers {
+        if switched_on(&self.off_switches, condition) {
+            manual_only()
+        } else {
+            narrow(within, condition)
+        }
+    }
+
+    /// A remote template (`path.yml@alias`) as a step using `REPOSITORY/path.yml`, its
+    /// parameters as inputs: the catalog knows some by that name.
+    fn remote_template_step(
+        &self,
+        reference: &str,
+        params: Option<&Node>,
+        line: u32,
+    ) -> Option<Step> {
+        let (file, alias) = reference.rsplit_once('@')?;
+        if alias == "self" || file.contains("${{") {
+            return None;
+        }
+        let repo = self
+            .repos
+            .get(alias)
+            .cloned()
+            .unwrap_or_else(|| alias.to_ascii_lowercase());
+        Some(Step {
+            name: Some(format!("template {reference}")),
+            line,
+            uses: Some(format!("{repo}/{}", file.trim_start_matches('/'))),
+            with: scalar_inputs(params),
+            ..Default::default()
+        })
+    }
+
+    /// A remote stage, job or `extends:` template as a job of its own that runs it.
+    fn remote_template_job(
+        &mut self,
+        path: &str,
+        step: Step,
+        within: &Triggers,
+        stage: Option<(String, usize)>,
+    ) {
+        let file = step
+            .uses
+            .as_deref()
+            .and_then(|u| u.rsplit('/').next())
+            .unwrap_or("template")
+            .to_string();
+        let id = match &stage {
+            Some((s, _)) => format!("{s}/{file}"),
+            None => file,
+        };
+        // A template told to publish (`publishExtension: ${{ parameters.publish }}`) by a
+        // switch that is off by default publishes on hand-queued runs only.
+        let switched = step.with.iter().any(|(k, v)| {
+            let k = k.to_ascii_lowercase();
+            ["publish", "release", "deploy"]
+                .iter()
+                .any(|p| k.starts_with(p))
+                && switched_on(&self.off_switches, v)
+        });
+        self.jobs.push(Job {
+            id: id.clone(),
+            name: id,
+            path: Some(path.to_string()),
+            line: step.line,
+            triggers: Some(if switched {
+                manual_only()
+            } else {
+                within.clone()
+            }),
+            stage,
+            steps: vec![step],
+            ..Default::default()
+        });
     }
 
     fn read_template(
@@ -448,6 +668,9 @@ impl Reader<'_, '_> {
                     if let Some(doc) = self.read_template(&target, path, s.line, out) {
                         self.container(&target, &doc, within, None, depth + 1, out);
                     }
+                } else if let Some(step) = self.remote_template_step(t, s.get("parameters"), s.line)
+                {
+                    self.remote_template_job(path, step, within, None);
                 }
                 continue;
             }
@@ -457,7 +680,7 @@ impl Reader<'_, '_> {
                 .unwrap_or("stage")
                 .to_string();
             let t = match s.get("condition").and_then(Node::as_str) {
-                Some(c) => narrow(within, c),
+                Some(c) => self.narrow(within, c),
                 None => within.clone(),
             };
             let idx = self.stage_index;
@@ -470,6 +693,9 @@ impl Reader<'_, '_> {
                     if let Some(doc) = self.read_template(&target, path, j.line, out) {
                         self.container(&target, &doc, within, stage.clone(), depth + 1, out);
                     }
+                } else if let Some(step) = self.remote_template_step(t, j.get("parameters"), j.line)
+                {
+                    self.remote_template_job(path, step, within, stage.clone());
                 }
                 continue;
             }
@@ -514,7 +740,7 @@ impl Reader<'_, '_> {
             _ => return,
         };
         let triggers = match j.get("condition").and_then(Node::as_str) {
-            Some(c) => narrow(within, c),
+            Some(c) => self.narrow(within, c),
             None => within.clone(),
         };
         let environment = j.get("environment").and_then(|e| {
@@ -586,6 +812,9 @@ impl Reader<'_, '_> {
                             }
                         }
                     }
+                } else if let Some(step) = self.remote_template_step(t, s.get("parameters"), s.line)
+                {
+                    out_steps.push(step);
                 }
                 continue;
             }
@@ -670,6 +899,26 @@ fn normalise(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn run_switches_off_by_default_make_work_manual() {
+        let off: BTreeSet<String> = ["release".to_string()].into_iter().collect();
+        assert!(switched_on(
+            &off,
+            "and(succeeded(), ${{ eq(parameters.Release, true) }})"
+        ));
+        assert!(switched_on(&off, "${{ parameters.release }}"));
+        // Negations, other parameters and longer names do not.
+        assert!(!switched_on(&off, "${{ not(parameters.Release) }}"));
+        assert!(!switched_on(&off, "${{ eq(parameters.Release, false) }}"));
+        assert!(!switched_on(&off, "${{ parameters.ReleaseNotes }}"));
+        assert!(!switched_on(&off, "${{ parameters.debug }}"));
+        // `ne(` inside a longer word is not a negation.
+        assert!(switched_on(
+            &off,
+            "and(pipeline(), eq(parameters.Release, true))"
+        ));
+    }
 
     #[test]
     fn conditions_narrow() {
