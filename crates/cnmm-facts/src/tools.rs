@@ -378,6 +378,17 @@ impl<'a> ToolMatcher<'a> {
                 }
             }
         }
+        // `docker run ... IMAGE /usr/local/bin/test_lint.sh`: the container's command runs.
+        if let Some(inner) = container_command(&words) {
+            for m in self.match_command(inner) {
+                if !out.iter().any(|o| o.tool == m.tool) {
+                    out.push(ToolMatch {
+                        matched: text.clone(),
+                        ..m
+                    });
+                }
+            }
+        }
         // Mentions that do not run anything.
         let installer = self.installer_of(&words);
         let mut mentioned: Vec<usize> = Vec::new();
@@ -638,6 +649,84 @@ fn split_words(s: &str) -> Vec<String> {
     s.split_whitespace()
         .map(|w| w.to_ascii_lowercase())
         .collect()
+}
+
+/// The command a `docker run` (or podman, nerdctl) runs in its container: the words
+/// after the image, past the options and their values.
+fn container_command(words: &[String]) -> Option<&[String]> {
+    // Options that take a value as the next word (`-v src:dst`, `--network host`).
+    const VALUE_OPTIONS: &[&str] = &[
+        "-a",
+        "-c",
+        "-e",
+        "-h",
+        "-l",
+        "-m",
+        "-p",
+        "-u",
+        "-v",
+        "-w",
+        "--add-host",
+        "--attach",
+        "--cap-add",
+        "--cap-drop",
+        "--cgroupns",
+        "--cidfile",
+        "--cpus",
+        "--cpu-shares",
+        "--device",
+        "--dns",
+        "--entrypoint",
+        "--env",
+        "--env-file",
+        "--expose",
+        "--gpus",
+        "--group-add",
+        "--hostname",
+        "--ipc",
+        "--label",
+        "--link",
+        "--log-driver",
+        "--log-opt",
+        "--memory",
+        "--mount",
+        "--name",
+        "--net",
+        "--network",
+        "--pid",
+        "--platform",
+        "--publish",
+        "--pull",
+        "--restart",
+        "--runtime",
+        "--security-opt",
+        "--shm-size",
+        "--stop-signal",
+        "--tmpfs",
+        "--ulimit",
+        "--user",
+        "--userns",
+        "--uts",
+        "--volume",
+        "--volumes-from",
+        "--workdir",
+    ];
+    let first = command_name(words.first()?).to_ascii_lowercase();
+    if !matches!(first.as_str(), "docker" | "podman" | "nerdctl") || words.get(1)? != "run" {
+        return None;
+    }
+    let mut i = 2;
+    while let Some(w) = words.get(i) {
+        if !w.starts_with('-') {
+            // The image; what follows is the container's command.
+            let rest = &words[i + 1..];
+            return (!rest.is_empty()).then_some(rest);
+        }
+        let takes_value =
+            !w.contains('=') && VALUE_OPTIONS.contains(&w.to_ascii_lowercase().as_str());
+        i += if takes_value { 2 } else { 1 };
+    }
+    None
 }
 
 /// Whether `words` (whose first word's command name, lower-cased, is `first`) start

@@ -1,9 +1,12 @@
 //! Error and event collection set up where an application starts: `Sentry.init(...)`
 //! (and the Go, Python, Rust and Ruby SDKs' equivalents) in an entry point, with the
 //! DSN taken from the configuration (`process.env.SENTRY_DSN`, `os.Getenv`,
-//! `settings.SENTRY_DSN`). Only entry points are read, never every source file: a
-//! library that wraps Sentry has no `main`, and a hard-coded or parameter DSN is not
-//! a deployment's configuration.
+//! `settings.SENTRY_DSN`). Only entry points are read, never every source file:
+//! a library that wraps Sentry has no `main`, and a hard-coded or parameter DSN is not
+//! a deployment's configuration. Application Insights counts the same way: a VS Code
+//! extension's `src/extension.ts` that starts a `TelemetryReporter` (or the Node SDK's
+//! `appInsights.setup`) with the key from the extension's `package.json` or the
+//! environment, never with a key written in the source.
 
 use super::{
     file_name, mark_excluded, observability, parent_dir, Ctx, Extractor, FileInput, Output,
@@ -40,9 +43,14 @@ fn is_entry_point(path: &str) -> bool {
         _ if js => {
             // Framework SDK configs (`sentry.server.config.ts`) and `instrument.js`
             // are loaded before the application by definition.
+            let src = dir.is_empty() || dir == "src";
             name.starts_with("sentry.") && name.contains(".config.")
                 || stem == "instrument"
-                || (matches!(stem, "main" | "server" | "app") && (dir.is_empty() || dir == "src"))
+                || (matches!(stem, "main" | "server" | "app") && src)
+                // A VS Code extension's `activate` (`main` in its package.json), in a
+                // single or a multi-extension repository.
+                || (stem == "extension"
+                    && (src || dir.ends_with("/src") && dir.matches('/').count() <= 2))
         }
         _ => false,
     }
@@ -52,6 +60,25 @@ fn init_call() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(r"\b(?:Sentry\.init|sentry\.Init|sentry_sdk\.init|sentry::init|Raven\.config)\s*(?:\(|do\b)")
+            .expect("static regex")
+    })
+}
+
+/// Application Insights started by the extension or service (`new TelemetryReporter(`,
+/// the telemetry wrapper's `initializeFromJsonFile(`, the Node SDK's `setup(`).
+fn insights_call() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"\b(?:new\s+TelemetryReporter|initializeFromJsonFile|(?:appInsights|applicationinsights|applicationInsights)\.setup|useAzureMonitor)\s*\(")
+            .expect("static regex")
+    })
+}
+
+/// Its key or connection string read from the extension's manifest or the environment.
+fn configured_insights_key() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r#"(?i)(?:packagejson|package\.json|manifest)\W{0,3}(?:\.|\[\W?)\s*(?:aikey|instrumentationkey|connectionstring)|initializeFromJsonFile\s*\(|process\.env\.\w*(?:applicationinsights|instrumentation_?key|connection_?string)"#)
             .expect("static regex")
     })
 }
@@ -98,6 +125,22 @@ impl Extractor for AppBootstrap {
             .attr("tool", "sentry");
             out.facts.push(mark_excluded(f, input));
         }
+        if let Some(m) = insights_call().find(text) {
+            if configured_insights_key().is_match(text) {
+                let f = Fact::new(
+                    "observability.config",
+                    Location::at(input.path(), crate::line_of(text, m.start())),
+                    "Application Insights event and error collection started at activation, with its key from the package manifest or the environment",
+                )
+                .attr("kind", "error-collection")
+                .attr("tool", "application-insights")
+                .attr(
+                    "judgement",
+                    "Application Insights telemetry read as central event and error collection; it also carries usage telemetry",
+                );
+                out.facts.push(mark_excluded(f, input));
+            }
+        }
     }
 }
 
@@ -118,6 +161,8 @@ mod tests {
             "config/initializers/sentry.rb",
             "sentry.server.config.ts",
             "instrument.mjs",
+            "src/extension.ts",
+            "extensions/mssql/src/extension.ts",
         ] {
             assert!(is_entry_point(p), "{p}");
         }
@@ -127,6 +172,7 @@ mod tests {
             "src/utils/sentry.ts",
             "internal/cmd/x/y/main.go",
             "lib/sentry.rb",
+            "src/telemetry/extension.ts",
         ] {
             assert!(!is_entry_point(p), "{p}");
         }

@@ -350,7 +350,8 @@ impl Extractor for Governance {
 }
 
 /// Headings that name the release procedure (lower case, without markup):
-/// `Releasing`, `Release process`, `Cutting a release`, `How to make a release`.
+/// `Releasing`, `Release process`, `Cutting a release`, `How to make a release`,
+/// `How to publish an update`.
 fn release_heading() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
@@ -360,6 +361,9 @@ fn release_heading() -> &'static Regex {
             r"|release\s+(process|procedure|steps|checklist|instructions|workflow|guide|management|how-to)",
             r"|(cutting|making|creating|publishing|doing|preparing|tagging)\s+(a\s+|the\s+)?(new\s+)?(release|version)s?(\s.*)?",
             r"|how\s+to\s+(cut|make|do|create|publish|tag|prepare)\s+(a\s+|the\s+)?(new\s+)?(release|version)s?(\s.*)?",
+            // `How to publish an update` (orbs, extensions), `How to release`.
+            r"|(how\s+to\s+)?publish(ing)?\s+(an\s+|a\s+new\s+|new\s+)?updates?(\s.*)?",
+            r"|how\s+to\s+release(\s.*)?",
             r")$"
         ))
         .expect("static regex")

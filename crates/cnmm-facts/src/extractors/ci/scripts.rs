@@ -364,9 +364,12 @@ fn package_script_invocation(pm: &str, args: &[String], dir: &str) -> Option<Inv
     Some(Invocation::PackageScript { dir: cdir, name })
 }
 
-/// The commands of a shell script, with their lines.
+/// The commands of a shell script, with their lines, and the options a script keeps in
+/// arrays expanded where it uses them (see [`expand_arrays`]).
 pub fn script_commands(path: &str, text: &str) -> Vec<ScriptCommand> {
-    split_commands(text)
+    let mut commands = split_commands(text);
+    expand_arrays(&mut commands);
+    commands
         .into_iter()
         .map(|c| ScriptCommand {
             path: path.to_string(),
@@ -374,6 +377,56 @@ pub fn script_commands(path: &str, text: &str) -> Vec<ScriptCommand> {
             words: c.words,
         })
         .collect()
+}
+
+/// Release scripts build option lists in Bash arrays (`opts=(--pull)`, `opts+=(--push)`)
+/// and run `docker buildx bake "${opts[@]}"`. Each `"${NAME[@]}"` is replaced by every
+/// literal element any assignment gives NAME: what the command may be run with.
+fn expand_arrays(commands: &mut [crate::shell::Command]) {
+    use std::collections::BTreeMap;
+    static ASSIGN: OnceLock<Regex> = OnceLock::new();
+    let assign = ASSIGN
+        .get_or_init(|| Regex::new(r"^([A-Za-z_][A-Za-z0-9_]*)\+?=\((.*)$").expect("static regex"));
+    let mut arrays: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for c in commands.iter() {
+        let Some(caps) = c.words.first().and_then(|w| assign.captures(w)) else {
+            continue;
+        };
+        let elements = arrays.entry(caps[1].to_string()).or_default();
+        let first = caps[2].trim_end_matches(')');
+        for e in std::iter::once(first)
+            .chain(c.words[1..].iter().map(String::as_str))
+            .map(|e| e.trim_end_matches(')'))
+            .filter(|e| !e.is_empty() && !e.contains("${"))
+        {
+            if !elements.iter().any(|x| x == e) {
+                elements.push(e.to_string());
+            }
+        }
+    }
+    if arrays.is_empty() {
+        return;
+    }
+    for c in commands.iter_mut() {
+        if !c
+            .words
+            .iter()
+            .any(|w| w.contains("[@]}") || w.contains("[*]}"))
+        {
+            continue;
+        }
+        let mut words = Vec::with_capacity(c.words.len());
+        for w in c.words.drain(..) {
+            let name = w
+                .strip_prefix("${")
+                .and_then(|r| r.strip_suffix("[@]}").or_else(|| r.strip_suffix("[*]}")));
+            match name.and_then(|n| arrays.get(n)) {
+                Some(elements) => words.extend(elements.iter().cloned()),
+                None => words.push(w),
+            }
+        }
+        c.words = words;
+    }
 }
 
 /// The recipe commands of `targets` in a Makefile (the default goal when none is
@@ -493,6 +546,15 @@ fn parse_makefile(text: &str) -> Vec<(String, Vec<(u32, String)>)> {
         pending.clear();
         let trimmed = raw.trim_end();
         if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        // A conditional inside a recipe (`ifeq ($(PUSH),true)` ... `else` ... `endif`)
+        // keeps the recipe going: both branches are lines it may run.
+        let directive = trimmed.split_whitespace().next().unwrap_or("");
+        if matches!(
+            directive,
+            "ifeq" | "ifneq" | "ifdef" | "ifndef" | "else" | "endif"
+        ) {
             continue;
         }
         current.clear();
@@ -645,6 +707,28 @@ mod tests {
         assert!(
             texts.contains(&(16, "go mod download".to_string())),
             "{texts:?}"
+        );
+    }
+
+    #[test]
+    fn recipe_conditionals_keep_both_branches() {
+        let mk = "publish: target\nifeq ($(PUBLISH),true)\n\t./publish.sh\nelse\n\t./publish.sh -n\nendif\n\nother:\n\techo other\n";
+        let cmds = make_commands("Makefile", mk, &["publish".to_string()]);
+        let words: Vec<String> = cmds.iter().map(|c| c.words.join(" ")).collect();
+        assert_eq!(words, ["./publish.sh", "./publish.sh -n"]);
+    }
+
+    #[test]
+    fn script_arrays_expand_where_they_are_used() {
+        let sh = "opts=(\"--pull\")\nif [ x ]; then\n  opts+=(\"--push\")\nfi\nfiles=(--file=a.hcl --file=b.json)\ndocker buildx bake \"${files[@]}\" \"${opts[@]}\" all\n";
+        let cmds = script_commands("release.sh", sh);
+        let bake = cmds
+            .iter()
+            .find(|c| c.words.first().is_some_and(|w| w == "docker"))
+            .map(|c| c.words.join(" "));
+        assert_eq!(
+            bake.as_deref(),
+            Some("docker buildx bake --file=a.hcl --file=b.json --pull --push all")
         );
     }
 
