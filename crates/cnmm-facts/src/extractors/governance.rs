@@ -45,17 +45,16 @@ fn classify(path: &str) -> Option<(&'static str, Option<&'static str>)> {
     let prose = lower.ends_with(".md") || lower.ends_with(".rst") || lower.ends_with(".adoc");
     if matches!(dir, "" | ".github" | "docs")
         && prose
-        && matches!(
+        && (matches!(
             stem,
             "readme"
                 | "governance"
-                | "maintainers"
                 | "maintaining"
                 | "versioning"
                 | "development"
                 | "developing"
                 | "building"
-        )
+        ) || stem.starts_with("maintainer"))
     {
         return Some(("document", None));
     }
@@ -126,6 +125,30 @@ fn classify(path: &str) -> Option<(&'static str, Option<&'static str>)> {
     if is_doc && lower == "readme.md" && dir == "release" {
         return Some(("release-doc", None));
     }
+    // Instructions for coding agents that walk through the release
+    // (`.github/agents/release.agent.md`, `.agents/skills/cut-release/SKILL.md`,
+    // `.claude/commands/release.md`): the procedure, written for an agent to follow.
+    if agent_release_instructions(path) {
+        return Some(("release-doc", Some("agent-instructions")));
+    }
+    // A developer guide's release page in a documentation tree
+    // (`docs/source/developer/release.rst`).
+    let developer_dir = dir.rsplit('/').next().is_some_and(|d| {
+        matches!(
+            d,
+            "developer" | "developers" | "dev" | "development" | "contributing" | "maintainers"
+        )
+    });
+    if is_doc
+        && dir.starts_with("docs/")
+        && developer_dir
+        && matches!(
+            stem,
+            "release" | "releasing" | "release-process" | "release_process"
+        )
+    {
+        return Some(("release-doc", None));
+    }
     // `docs/RELEASING.md`, `docs/process/release.md`; not a documentation site's pages
     // about a product's releases (`docs/guides/modules/deploy/pages/manage-releases.adoc`)
     // nor release notes, which are records, not the process.
@@ -191,6 +214,39 @@ fn classify(path: &str) -> Option<(&'static str, Option<&'static str>)> {
     tool.map(|t| ("release-tooling", Some(t)))
 }
 
+/// Agent instruction files named for the release: under `.github/agents/`,
+/// `.github/prompts/`, `.claude/commands/`, or an agent skill directory
+/// (`.agents/skills/<name>/SKILL.md`, `.claude/skills/<name>/SKILL.md`).
+fn agent_release_instructions(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    if !lower.ends_with(".md") {
+        return false;
+    }
+    let name = lower.rsplit('/').next().unwrap_or("");
+    let dir = super::parent_dir(&lower);
+    // Named for the release, not for its notes (records, not the procedure).
+    let named = |s: &str| {
+        (s.starts_with("releas") || s.contains("-release") || s.contains("_release"))
+            && !s.contains("release-notes")
+            && !s.contains("release_notes")
+    };
+    if matches!(
+        dir,
+        ".github/agents" | ".github/prompts" | ".claude/commands"
+    ) {
+        return named(name);
+    }
+    if name == "skill.md" {
+        if let Some((skills, skill)) = dir.rsplit_once('/') {
+            return matches!(
+                skills,
+                ".agents/skills" | ".claude/skills" | ".github/skills"
+            ) && (named(skill) || skill.ends_with("release"));
+        }
+    }
+    false
+}
+
 fn version_heading() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
@@ -242,6 +298,12 @@ impl Extractor for Governance {
         .attr("kind", kind);
         if let Some(t) = tool {
             fact.set("tool", t);
+        }
+        if tool == Some("agent-instructions") {
+            fact.set(
+                "judgement",
+                "instructions for a coding agent that walk through the release: read as the documented release process",
+            );
         }
         match kind {
             "codeowners" | "owners" => {
@@ -360,7 +422,9 @@ fn release_heading() -> &'static Regex {
             r"releasing(\s.*)?",
             r"|release\s+(process|procedure|steps|checklist|instructions|workflow|guide|management|how-to)",
             r"|(cutting|making|creating|publishing|doing|preparing|tagging)\s+(a\s+|the\s+)?(new\s+)?(release|version)s?(\s.*)?",
-            r"|how\s+to\s+(cut|make|do|create|publish|tag|prepare)\s+(a\s+|the\s+)?(new\s+)?(release|version)s?(\s.*)?",
+            r"|how\s+to\s+(cut|make|do|create|publish|tag|prepare|issue|ship|perform)\s+(a\s+|the\s+)?(new\s+)?(release|version)s?(\s.*)?",
+            // `Publishing Official Images (for Maintainers only)`, `Publishing changes`.
+            r"|publishing\s+(the\s+)?(official\s+|new\s+)?(images?|packages?|charts?|releases?|changes|artifacts?|binaries|orbs?|extensions?|crates?|gems?|modules?)(\s.*)?",
             // `How to publish an update` (orbs, extensions), `How to release`.
             r"|(how\s+to\s+)?publish(ing)?\s+(an\s+|a\s+new\s+|new\s+)?updates?(\s.*)?",
             r"|how\s+to\s+release(\s.*)?",
@@ -415,12 +479,27 @@ fn release_sections(path: &str, text: &str, excluded: Option<&str>) -> Vec<Fact>
     }
     let mut out = Vec::new();
     for (n, (i, level, title)) in headings.iter().enumerate() {
-        let plain: String = title
+        // Without inline HTML (`<a name="release"></a>How To Issue a Release`).
+        let mut untagged = String::with_capacity(title.len());
+        let mut in_tag = false;
+        for c in title.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => in_tag = false,
+                _ if !in_tag => untagged.push(c),
+                _ => {}
+            }
+        }
+        let plain: String = untagged
             .to_ascii_lowercase()
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || c.is_whitespace() || *c == '.' || *c == '-')
             .collect();
-        if !release_heading().is_match(plain.trim()) {
+        // A bare `Releases` heading is the procedure in a maintainers' or developers'
+        // document, not in a README (where it lists downloads).
+        let bare = matches!(plain.trim(), "release" | "releases")
+            && !file_name(path).to_ascii_lowercase().starts_with("readme");
+        if !bare && !release_heading().is_match(plain.trim()) {
             continue;
         }
         let end = headings[n + 1..]
@@ -491,6 +570,28 @@ fn describe(kind: &str, tool: Option<&str>, path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn agent_instructions_named_for_the_release() {
+        for p in [
+            ".github/agents/release.agent.md",
+            ".github/prompts/prepare-release.prompt.md",
+            ".claude/commands/cut-release.md",
+            ".agents/skills/buildkite-agent-release/SKILL.md",
+            ".claude/skills/releasing/SKILL.md",
+        ] {
+            assert!(agent_release_instructions(p), "{p}");
+        }
+        for p in [
+            ".github/agents/triage.agent.md",
+            ".github/prompts/release-notes.prompt.md",
+            ".agents/skills/code-review/SKILL.md",
+            "docs/agents/release.md",
+            ".github/agents/release.yml",
+        ] {
+            assert!(!agent_release_instructions(p), "{p}");
+        }
+    }
 
     #[test]
     fn classification() {
