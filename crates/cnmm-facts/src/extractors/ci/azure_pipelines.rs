@@ -169,10 +169,25 @@ impl Extractor for AzurePipelines {
             // What the pipeline hands the template to run (1ES templates take its
             // `stages`, extension templates `buildSteps`/`testSteps`): the template may
             // run more, but these are the pipeline's own stages, jobs and steps.
-            for (key, kn, value) in e.get("parameters").map(Node::entries).into_iter().flatten() {
+            // A list of packages (`npmPackages: [{buildSteps, testSteps}]`) holds each
+            // package's steps one level down.
+            let params = e.get("parameters");
+            let top = params.map(Node::entries).into_iter().flatten();
+            // Not the items of `stages` or `jobs` themselves: those are read as stages
+            // and jobs, with their conditions.
+            let nested = params
+                .map(Node::entries)
+                .into_iter()
+                .flatten()
+                .filter(|(k, _, _)| {
+                    !matches!(k.to_ascii_lowercase().as_str(), "stages" | "jobs" | "steps")
+                })
+                .flat_map(|(_, _, v)| v.as_seq())
+                .flat_map(|item| item.entries().map(|e| (true, e)));
+            for (in_item, (key, kn, value)) in top.map(|e| (false, e)).chain(nested) {
                 let lower = key.to_ascii_lowercase();
                 let holds = match lower.as_str() {
-                    "stages" | "jobs" | "steps" => lower.clone(),
+                    "stages" | "jobs" | "steps" if !in_item => lower.clone(),
                     _ if lower.ends_with("steps") && value.is_seq() => "steps".to_string(),
                     _ => continue,
                 };
@@ -496,14 +511,27 @@ fn codeql_enabled(doc: &Node) -> Option<u32> {
 
 /// A template parameter as a step input: scalars as written, `${{ }}` expressions
 /// included (a run-time choice); lists and maps are not inputs.
+/// Templates that build several packages take a list of them (`npmPackages: [{name,
+/// publishPackage}]`): the scalars of those items are inputs too, the first one
+/// winning.
 fn scalar_inputs(params: Option<&Node>) -> BTreeMap<String, String> {
-    params
-        .map(|p| {
-            p.entries()
-                .filter_map(|(k, _, v)| v.as_str().map(|x| (k.to_string(), x.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
+    let mut out = BTreeMap::new();
+    let Some(p) = params else {
+        return out;
+    };
+    for (k, _, v) in p.entries() {
+        if let Some(x) = v.as_str() {
+            out.insert(k.to_string(), x.to_string());
+        }
+    }
+    for item in p.entries().flat_map(|(_, _, v)| v.as_seq()) {
+        for (k, _, v) in item.entries() {
+            if let Some(x) = v.as_str() {
+                out.entry(k.to_string()).or_insert_with(|| x.to_string());
+            }
+        }
+    }
+    out
 }
 
 impl Reader<'_, '_> {

@@ -663,6 +663,18 @@ impl Builder<'_> {
         let mut loose_line = 0;
         for it in items {
             match it.name.as_str() {
+                // A stage that holds stages or conditions (`stage('Build') { ... if
+                // (env.TAG_NAME) { stage('Publish') { ... } } }`) is read as the
+                // scripted code it contains, so each branch keeps its own triggers.
+                "stage"
+                    if any_named(it.children(), &["stage", "if"], 0)
+                        || any_named(&it.inner, &["stage", "if"], 0) =>
+                {
+                    self.scripted(it.children(), within, depth + 1);
+                    for c in &it.inner {
+                        self.scripted(c.children(), within, depth + 1);
+                    }
+                }
                 "stage" => {
                     let name = it
                         .string_arg(None)
