@@ -30,6 +30,10 @@ pub struct Catalog {
     /// define.
     #[serde(default)]
     pub remote_includes: Vec<RemoteInclude>,
+    /// CircleCI orb namespaces whose orbs a forge organisation of another name publishes
+    /// (`circleci` → `CircleCI-Public`): their orbs are that organisation's own.
+    #[serde(default)]
+    pub orb_namespace_owners: BTreeMap<String, Vec<String>>,
 }
 
 /// What the catalog knows of a remote GitLab include (a project file or a CI/CD
@@ -181,6 +185,12 @@ impl Catalog {
         self.paths.prune.extend(other.paths.prune);
         self.paths.exclude.extend(other.paths.exclude);
         self.remote_includes.extend(other.remote_includes);
+        for (ns, orgs) in other.orb_namespace_owners {
+            self.orb_namespace_owners
+                .entry(ns)
+                .or_default()
+                .extend(orgs);
+        }
     }
 
     /// Like `merge`, but a tool of `other` replaces a tool of the same id.

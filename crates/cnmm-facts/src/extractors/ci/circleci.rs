@@ -127,10 +127,14 @@ fn config(path: &str, doc: &Node, ctx: &Ctx, out: &mut Output) -> Pipeline {
                 // An orb of the repository's own organisation is a shared component of
                 // theirs; another namespace's orb is a marketplace component, like a
                 // third-party action.
+                let namespace_owners = &ctx.tools.catalog().orb_namespace_owners;
                 let own = owner.is_some_and(|o| {
-                    name.split('/')
-                        .next()
-                        .is_some_and(|ns| ns.eq_ignore_ascii_case(o))
+                    name.split('/').next().is_some_and(|ns| {
+                        ns.eq_ignore_ascii_case(o)
+                            || namespace_owners
+                                .get(&ns.to_ascii_lowercase())
+                                .is_some_and(|orgs| orgs.iter().any(|g| g.eq_ignore_ascii_case(o)))
+                    })
                 });
                 orbs.insert(alias.to_string(), (name, ver));
                 shared.push(SharedRef {

@@ -199,7 +199,23 @@ pub fn expand(
         }) else {
             continue;
         };
+        // A script run with arguments (`release.sh release --clean`) hands them to the
+        // commands that forward them (`goreleaser "$@"`).
+        let args = match &inv {
+            Invocation::Script(_) => script_args(&w),
+            _ => Vec::new(),
+        };
         for c in commands.iter() {
+            let forwarded;
+            let c = if args.is_empty() {
+                c
+            } else {
+                forwarded = ScriptCommand {
+                    words: forward_args(&c.words, &args),
+                    ..c.clone()
+                };
+                &forwarded
+            };
             let matches = ctx.tools.match_command(&c.words);
             queue.push((c.words.clone(), depth + 1));
             if matches.is_empty() {
@@ -220,6 +236,55 @@ pub fn expand(
                     })
                     .collect(),
             ));
+        }
+    }
+    out
+}
+
+/// The arguments a script invocation passes (`bash -e ./x.sh a b` → `a b`).
+fn script_args(words: &[String]) -> Vec<String> {
+    let mut w: &[String] = words;
+    while w.first().is_some_and(|x| is_assignment(x)) {
+        w = &w[1..];
+    }
+    let Some(first) = w.first() else {
+        return Vec::new();
+    };
+    let rest = &w[1..];
+    let rest = if SHELLS.contains(&command_name(first)) {
+        match rest.iter().position(|a| !is_flag(a)) {
+            Some(i) => &rest[i + 1..],
+            None => &[],
+        }
+    } else {
+        rest
+    };
+    rest.to_vec()
+}
+
+/// `"$@"`, `$*` and `$1`..`$9` replaced by the arguments the script was run with.
+fn forward_args(words: &[String], args: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(words.len());
+    for w in words {
+        match w.as_str() {
+            "$@" | "${@}" | "$*" | "${*}" => out.extend(args.iter().cloned()),
+            _ => {
+                let n = w
+                    .strip_prefix("${")
+                    .and_then(|r| r.strip_suffix('}'))
+                    .or_else(|| w.strip_prefix('$'))
+                    .filter(|d| d.len() == 1)
+                    .and_then(|d| d.parse::<usize>().ok())
+                    .filter(|&n| n >= 1);
+                match n {
+                    Some(n) => {
+                        if let Some(a) = args.get(n - 1) {
+                            out.push(a.clone());
+                        }
+                    }
+                    None => out.push(w.clone()),
+                }
+            }
         }
     }
     out
