@@ -25,10 +25,25 @@ static KINDS: &[FactKindSpec] = &[FactKindSpec {
 }];
 
 /// What a path is, by location and name.
+/// A directory path with a `documentation/` or `doc/` root read as `docs/`.
+fn docs_root(dir: &str) -> std::borrow::Cow<'_, str> {
+    for root in ["documentation", "doc"] {
+        if dir == root {
+            return "docs".into();
+        }
+        if let Some(rest) = dir.strip_prefix(root).and_then(|r| r.strip_prefix('/')) {
+            return format!("docs/{rest}").into();
+        }
+    }
+    dir.into()
+}
+
 fn classify(path: &str) -> Option<(&'static str, Option<&'static str>)> {
     let name = file_name(path);
     let lower = name.to_ascii_lowercase();
     let dir = super::parent_dir(path);
+    // `documentation/` and `doc/` are documentation roots like `docs/`.
+    let docs_dir = docs_root(dir);
     let top_or_meta = matches!(dir, "" | ".github" | "docs" | ".gitlab");
     match lower.as_str() {
         "codeowners" if top_or_meta => return Some(("codeowners", None)),
@@ -115,7 +130,7 @@ fn classify(path: &str) -> Option<(&'static str, Option<&'static str>)> {
         || lower.ends_with(".adoc")
         || !lower.contains('.');
     if is_doc
-        && (dir.is_empty() || dir == ".github" || dir == "docs")
+        && (dir.is_empty() || dir == ".github" || docs_dir == "docs")
         && (upper.starts_with("RELEASE")
             || upper.starts_with("RELEASING")
             || upper.starts_with("PROCESS"))
@@ -140,7 +155,7 @@ fn classify(path: &str) -> Option<(&'static str, Option<&'static str>)> {
         )
     });
     if is_doc
-        && dir.starts_with("docs/")
+        && docs_dir.starts_with("docs/")
         && developer_dir
         && matches!(
             stem,
@@ -153,7 +168,7 @@ fn classify(path: &str) -> Option<(&'static str, Option<&'static str>)> {
     // about a product's releases (`docs/guides/modules/deploy/pages/manage-releases.adoc`)
     // nor release notes, which are records, not the process.
     let near_docs_root =
-        dir == "docs" || (dir.starts_with("docs/") && dir.matches('/').count() == 1);
+        docs_dir == "docs" || (docs_dir.starts_with("docs/") && docs_dir.matches('/').count() == 1);
     let notes = ["release-notes", "release_notes", "releasenotes"]
         .iter()
         .any(|n| lower.starts_with(n));
@@ -173,7 +188,7 @@ fn classify(path: &str) -> Option<(&'static str, Option<&'static str>)> {
     ]
     .iter()
     .any(|n| lower.starts_with(n));
-    if is_doc && (dir == "docs" || dir.starts_with("docs/")) && procedure {
+    if is_doc && (docs_dir == "docs" || docs_dir.starts_with("docs/")) && procedure {
         return Some(("release-doc", None));
     }
     // A page about cutting releases in a documentation tree's release directory
@@ -183,7 +198,7 @@ fn classify(path: &str) -> Option<(&'static str, Option<&'static str>)> {
         .next()
         .is_some_and(|d| matches!(d, "release" | "releases" | "releasing"));
     if is_doc
-        && dir.starts_with("docs/")
+        && docs_dir.starts_with("docs/")
         && release_dir
         && lower.contains("releas")
         && !notes

@@ -21,13 +21,13 @@ const PROVIDER: &str = "azure-pipelines";
 /// Templates nest at most this deep (Azure's own limit is 100 files, 20 levels).
 const MAX_TEMPLATE_DEPTH: usize = 20;
 
-/// `azure-pipelines*.yml`, `.azure-pipelines.yml` and `.azure-pipelines/`: Azure
-/// Pipelines files by name.
+/// `azure-pipelines*.yml` (and the singular `azure-pipeline.pr.yml`),
+/// `.azure-pipelines.yml` and `.azure-pipelines/`: Azure Pipelines files by name.
 fn canonical(path: &str) -> bool {
     // `.azure-pipelines.yml` too.
     file_name(path)
         .trim_start_matches('.')
-        .starts_with("azure-pipelines")
+        .starts_with("azure-pipeline")
         || parent_dir(path) == ".azure-pipelines"
 }
 

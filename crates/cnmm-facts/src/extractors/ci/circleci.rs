@@ -136,6 +136,12 @@ fn config(path: &str, doc: &Node, ctx: &Ctx, out: &mut Output) -> Pipeline {
                                 .is_some_and(|orgs| orgs.iter().any(|g| g.eq_ignore_ascii_case(o)))
                     })
                 });
+                // `circleci/gcp-cli@dev:<<pipeline.git.revision>>` in an orb's own
+                // repository: the dev version its pipeline has just published of the
+                // orb it develops, tested like an inline one.
+                if develops_orb && ver.as_deref().is_some_and(|v| v.starts_with("dev:")) {
+                    developed.insert(alias.to_string());
+                }
                 orbs.insert(alias.to_string(), (name, ver));
                 shared.push(SharedRef {
                     kind: if own { "orb" } else { "marketplace-orb" },

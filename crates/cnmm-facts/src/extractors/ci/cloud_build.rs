@@ -7,7 +7,10 @@
 //! Triggers are configured in Google Cloud, not in the file, so a build config says
 //! nothing about when it runs: its triggers are reported as `gcp-trigger`, which counts
 //! as neither automatic nor manual. A publish or deploy still counts where a rule does
-//! not ask how it is triggered.
+//! not ask how it is triggered. One convention says more: a trusted-contribution bot
+//! configured to comment `/gcbrun` on pull requests (`.github/trusted-contribution.yml`)
+//! runs Cloud Build's comment-controlled pull-request triggers, so the repository's
+//! build configs are read as running on pull requests (a judgement).
 
 use super::{Job, Pipeline, Step, Triggers};
 use crate::extractors::{file_name, yaml_diagnostic, Ctx, Extractor, FileInput, Output};
@@ -18,6 +21,10 @@ pub struct CloudBuild;
 
 const PROVIDER: &str = "cloud-build";
 
+/// The trusted-contribution bot's configuration, whose `/gcbrun` annotations start
+/// Cloud Build's pull-request triggers.
+const TRUSTED_CONTRIBUTION: &str = ".github/trusted-contribution.yml";
+
 const BUILDER_PREFIXES: &[&str] = &["gcr.io/cloud-builders/", "gcr.io/google.com/cloudsdktool/"];
 
 impl Extractor for CloudBuild {
@@ -26,11 +33,13 @@ impl Extractor for CloudBuild {
     }
 
     fn claims(&self, path: &str) -> bool {
+        // `cloudbuild.yaml`, `cloudbuild-release.yaml`, `build/int.cloudbuild.yaml`.
         let name = file_name(path);
-        name.starts_with("cloudbuild") && (name.ends_with(".yaml") || name.ends_with(".yml"))
+        (name.starts_with("cloudbuild") || name.contains(".cloudbuild."))
+            && (name.ends_with(".yaml") || name.ends_with(".yml"))
     }
 
-    fn extract(&self, input: &FileInput, _ctx: &Ctx, out: &mut Output) {
+    fn extract(&self, input: &FileInput, ctx: &Ctx, out: &mut Output) {
         let path = input.path();
         let parsed = yaml::parse(input.text, yaml::Limits::default());
         if let Some(err) = &parsed.error {
@@ -49,10 +58,18 @@ impl Extractor for CloudBuild {
             }
             return;
         };
+        let gcbrun = ctx
+            .file(TRUSTED_CONTRIBUTION)
+            .and_then(|f| ctx.read_text(f).ok())
+            .is_some_and(|t| t.contains("/gcbrun"));
         let triggers = Triggers {
             other: ["gcp-trigger".to_string()].into(),
+            pull_request: gcbrun,
             ..Default::default()
         };
+        let described = gcbrun.then(|| {
+            format!("Cloud Build triggers are kept in Google Cloud; {TRUSTED_CONTRIBUTION} comments `/gcbrun` on pull requests, which runs them there")
+        });
         let mut job = Job {
             id: "build".into(),
             name: "build".into(),
@@ -64,22 +81,37 @@ impl Extractor for CloudBuild {
             let Some(image) = s.get("name").and_then(Node::as_str) else {
                 continue;
             };
-            let args: Vec<String> = s.get("args").map(Node::str_list).unwrap_or_default();
-            let entry = s
-                .get("entrypoint")
-                .and_then(Node::as_str)
-                .map(str::to_string)
-                .or_else(|| {
-                    BUILDER_PREFIXES.iter().find_map(|p| {
-                        image
-                            .strip_prefix(p)
-                            .map(|rest| rest.split([':', '@']).next().unwrap_or(rest).to_string())
+            let mut args: Vec<String> = s.get("args").map(Node::str_list).unwrap_or_default();
+            let mut arg_nodes = s.get("args").map(Node::as_seq).unwrap_or(&[]);
+            // Without an entrypoint, args that start with a shell or a program's path
+            // (`['/bin/bash', '-c', 'cft test run all']`) are the command the step runs.
+            let own_command = s.get("entrypoint").is_none()
+                && !BUILDER_PREFIXES.iter().any(|p| image.starts_with(p))
+                && args
+                    .first()
+                    .is_some_and(|a| a.starts_with('/') || matches!(a.as_str(), "bash" | "sh"));
+            let command_entry = if own_command {
+                let first = args.remove(0);
+                arg_nodes = &arg_nodes[1..];
+                Some(first.rsplit('/').next().unwrap_or(&first).to_string())
+            } else {
+                None
+            };
+            let entry = command_entry.or_else(|| {
+                s.get("entrypoint")
+                    .and_then(Node::as_str)
+                    .map(str::to_string)
+                    .or_else(|| {
+                        BUILDER_PREFIXES.iter().find_map(|p| {
+                            image.strip_prefix(p).map(|rest| {
+                                rest.split([':', '@']).next().unwrap_or(rest).to_string()
+                            })
+                        })
                     })
-                });
+            });
             let run = if let Some(script) = s.get("script") {
                 script.as_str().map(|t| (t.to_string(), script.text_line()))
             } else if let Some(e) = entry {
-                let arg_nodes = s.get("args").map(Node::as_seq).unwrap_or(&[]);
                 let line = arg_nodes.first().map_or(s.line, |a| a.line);
                 // `bash -c '<script>'` runs the script.
                 if (e == "bash" || e == "sh") && args.first().map(String::as_str) == Some("-c") {
@@ -99,6 +131,7 @@ impl Extractor for CloudBuild {
                 line: s.line,
                 image: Some(image.to_string()),
                 run,
+                described: described.clone(),
                 ..Default::default()
             });
             if s.get("secretEnv").is_some() {
