@@ -134,7 +134,7 @@ const SCRIPT_INTERPRETERS: &[&str] = &[
 /// Commands whose arguments are a list of targets or phases in any order.
 const TARGET_RUNNERS: &[&str] = &[
     "make", "just", "task", "mage", "rake", "gradle", "gradlew", "mvn", "mvnw", "nox", "tox",
-    "invoke", "earthly",
+    "invoke", "earthly", "ninja",
 ];
 
 impl std::ops::Deref for ToolMatcher<'_> {

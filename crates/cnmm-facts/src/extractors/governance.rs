@@ -140,6 +140,15 @@ fn classify(path: &str) -> Option<(&'static str, Option<&'static str>)> {
     if is_doc && lower == "readme.md" && dir == "release" {
         return Some(("release-doc", None));
     }
+    // A release checklist kept as an issue template (`.github/ISSUE_TEMPLATE/new-release.md`),
+    // opened for each release and followed step by step.
+    if is_doc
+        && dir.eq_ignore_ascii_case(".github/ISSUE_TEMPLATE")
+        && stem.contains("release")
+        && !stem.contains("release-notes")
+    {
+        return Some(("release-doc", Some("release-checklist-template")));
+    }
     // Instructions for coding agents that walk through the release
     // (`.github/agents/release.agent.md`, `.agents/skills/cut-release/SKILL.md`,
     // `.claude/commands/release.md`): the procedure, written for an agent to follow.
@@ -313,6 +322,12 @@ impl Extractor for Governance {
         .attr("kind", kind);
         if let Some(t) = tool {
             fact.set("tool", t);
+        }
+        if tool == Some("release-checklist-template") {
+            fact.set(
+                "judgement",
+                "an issue template that is the release checklist: read as the documented release process",
+            );
         }
         if tool == Some("agent-instructions") {
             fact.set(

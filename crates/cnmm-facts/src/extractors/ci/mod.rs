@@ -15,6 +15,7 @@ pub mod github_apps;
 pub mod gitlab_ci;
 pub mod golangci;
 pub mod jenkinsfile;
+pub mod meson_tests;
 pub mod package_scripts;
 pub mod pre_commit;
 pub mod scripts;
@@ -1532,6 +1533,27 @@ fn pre_commit_hooks(
         .collect()
 }
 
+/// A `meson test` whose suite only validates data files is static validation,
+/// not a test of the program (see [`meson_tests`]).
+fn validation_only_meson_tests(matches: &mut [ToolMatch], ctx: &Ctx) {
+    let runs = |m: &ToolMatch| m.tool == "ctest" && meson_tests::runs_meson_tests(&m.matched);
+    if !matches.iter().any(runs) || !meson_tests::only_validators(ctx) {
+        return;
+    }
+    for m in matches.iter_mut().filter(|m| runs(m)) {
+        if let Some(v) = ctx.tools.use_of("meson-validation-tests", &m.matched) {
+            *m = ToolMatch {
+                line: m.line,
+                judgement: Some(
+                    "the Meson test suite only runs data-file validators (appstreamcli, desktop-file-validate...): read as static validation, not tests"
+                        .into(),
+                ),
+                ..v
+            };
+        }
+    }
+}
+
 /// Tool uses known from the catalog's description of a remote include (`why`) rest on
 /// that description, unless they carry a judgement of their own.
 fn judge_described(matches: &mut [ToolMatch], why: Option<&str>) {
@@ -1577,6 +1599,7 @@ fn expand_into(
             }
         }
         dedup_matches(&mut matches);
+        validation_only_meson_tests(&mut matches, ctx);
         judge_described(&mut matches, s.described.as_deref());
         // golangci-lint run by the step or by a script, target or task it invokes.
         if matches
