@@ -95,13 +95,17 @@ fn classify(path: &str) -> Option<(&'static str, Option<&'static str>)> {
         path,
         "renovate.json"
             | "renovate.json5"
+            | "renovate.jsonc"
             | ".renovaterc"
             | ".renovaterc.json"
             | ".renovaterc.json5"
+            | ".renovaterc.jsonc"
             | ".github/renovate.json"
             | ".github/renovate.json5"
+            | ".github/renovate.jsonc"
             | ".gitlab/renovate.json"
             | ".gitlab/renovate.json5"
+            | ".gitlab/renovate.jsonc"
     ) {
         return Some(("renovate", None));
     }
@@ -276,7 +280,8 @@ fn version_heading() -> &'static Regex {
     RE.get_or_init(|| {
         // `## [1.2.3] - 2024-01-01`, `# v1.2.0`, `1.2.0 (2024-01-01)` underlined, `## 2.0`;
         // and the NEWS style of GNU and GNOME projects: `Overview of changes in GLib
-        // 2.89.3` (underlined), `Changes in libsoup from 3.6.6 to 3.7.1:`,
+        // 2.89.3` (underlined), `Changes in libsoup from 3.6.6 to 3.7.1:`, the CPAN style
+        // of Perl's `Changes` (`12.4.0 2026-06-05`),
         // `Noteworthy changes in release 2.4 (2024-01-01)`; `## Version 10.32.6`; a line
         // that is only a version (`v14.56.1`); a name and a version as a heading (`# Text
         // Editor 50.0`, `gnome-clocks 50.beta` underlined); `New in 50.rc - 6 March 2026`
@@ -284,7 +289,7 @@ fn version_heading() -> &'static Regex {
         // or not (` 40.0` over ` ======`). Word boundaries are ASCII:
         // a Unicode one would stop the lazy DFA on any non-ASCII text (a NEWS file's
         // contributors' names) and leave the search to the far slower PikeVM.
-        Regex::new(r"(?m)^(?:#{1,4}\s*\[?v?\d+\.\d+(?:\.\d+)?[^\n]*|#{1,4}\s*(?:[Vv]ersion|[Rr]elease)\s+\[?v?\d+\.\d+[^\n]*|v?\d+\.\d+\.\d+[ \t]*$|\[?v?\d+\.\d+\.\d+\]?[^\n]*\n[-=~]{3,}|(?:[A-Z][a-z]+ )(?:[a-z]+ ){0,2}?(?:changes|version|release)(?-u:\b)[^\n]{0,60}(?-u:\b)\d+\.\d+[^\n]*|(?:Changes|Version|Release)(?-u:\b)[^\n]{0,60}(?-u:\b)\d+\.\d+[^\n]*|#{1,4}[ \t]+[A-Za-z][^\n]{0,40}?[ \t]v?\d+\.(?:\d+|alpha|beta|rc|xx)[^\n]*|[A-Za-z][\w.+-]*(?:[ \t][\w.+-]+){0,3}[ \t]v?\d+\.(?:\d+|alpha|beta|rc)[\w.-]*[ \t]*\n[-=~]{3,}|New in (?:[A-Za-z][\w.+-]* )?v?\d+\.(?:\d+|alpha|beta|rc)[\w.-]*(?:[ \t]+-[^\n]*)?[ \t]*$|[ \t]{1,3}v?\d+\.\d+(?:\.\d+)?[ \t]*\n[ \t]{0,3}[-=~]{3,}|v?\d+\.\d+[ \t]*\n[-=~]{3,})").expect("static regex")
+        Regex::new(r"(?m)^(?:#{1,4}\s*\[?v?\d+\.\d+(?:\.\d+)?[^\n]*|#{1,4}\s*(?:[Vv]ersion|[Rr]elease)\s+\[?v?\d+\.\d+[^\n]*|v?\d+\.\d+\.\d+[ \t]*$|\[?v?\d+\.\d+\.\d+\]?[^\n]*\n[-=~]{3,}|(?:[A-Z][a-z]+ )(?:[a-z]+ ){0,2}?(?:changes|version|release)(?-u:\b)[^\n]{0,60}(?-u:\b)\d+\.\d+[^\n]*|(?:Changes|Version|Release)(?-u:\b)[^\n]{0,60}(?-u:\b)\d+\.\d+[^\n]*|#{1,4}[ \t]+[A-Za-z][^\n]{0,40}?[ \t]v?\d+\.(?:\d+|alpha|beta|rc|xx)[^\n]*|[A-Za-z][\w.+-]*(?:[ \t][\w.+-]+){0,3}[ \t]v?\d+\.(?:\d+|alpha|beta|rc)[\w.-]*[ \t]*\n[-=~]{3,}|New in (?:[A-Za-z][\w.+-]* )?v?\d+\.(?:\d+|alpha|beta|rc)[\w.-]*(?:[ \t]+-[^\n]*)?[ \t]*$|[ \t]{1,3}v?\d+\.\d+(?:\.\d+)?[ \t]*\n[ \t]{0,3}[-=~]{3,}|v?\d+\.\d+[ \t]*\n[-=~]{3,}|v?\d+\.\d+(?:\.\d+)?[ \t]+\(?\d{4}-\d{2}-\d{2}\)?[ \t]*$)").expect("static regex")
     })
 }
 
@@ -527,7 +532,9 @@ fn release_sections(path: &str, text: &str, excluded: Option<&str>) -> Vec<Fact>
             .collect();
         // A bare `Releases` heading is the procedure in a maintainers' or developers'
         // document, not in a README (where it lists downloads).
-        let bare = matches!(plain.trim(), "release" | "releases")
+        // So is `Shipping (for maintainers only)`.
+        let bare = (matches!(plain.trim(), "release" | "releases" | "shipping")
+            || plain.trim().starts_with("shipping "))
             && !file_name(path).to_ascii_lowercase().starts_with("readme");
         if !bare && !release_heading().is_match(plain.trim()) {
             continue;

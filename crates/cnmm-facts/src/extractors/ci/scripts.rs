@@ -182,15 +182,44 @@ pub fn expand(
         let Some((path, file)) = candidates.iter().find_map(|p| ctx.file(p).map(|f| (p, f))) else {
             continue;
         };
+        // The files a Makefile includes are followed too: looked up at every invocation
+        // for the same reason.
+        if let Invocation::Make { .. } = &inv {
+            let main = ctx.followed.makefiles.get_or(path, || {
+                ctx.read_text(file)
+                    .ok()
+                    .map(|t| Arc::new(Makefile::parse(&t)))
+            });
+            for (p, _) in main.map(|m| m.include_paths(path)).unwrap_or_default() {
+                ctx.file(&p);
+            }
+        }
         let Some(commands) = ctx.followed.commands.get_or(&inv, || {
             let text = || ctx.read_text(file).ok();
             Some(Arc::new(match &inv {
                 Invocation::Script(_) => script_commands(path, &text()?),
-                Invocation::Make { targets, .. } => ctx
-                    .followed
-                    .makefiles
-                    .get_or(path, || text().map(|t| Arc::new(Makefile::parse(&t))))?
-                    .commands(path, targets),
+                Invocation::Make { targets, .. } => {
+                    let main = ctx
+                        .followed
+                        .makefiles
+                        .get_or(path, || text().map(|t| Arc::new(Makefile::parse(&t))))?;
+                    let included: Vec<(String, Arc<Makefile>, bool)> = main
+                        .include_paths(path)
+                        .into_iter()
+                        .filter_map(|(p, first)| {
+                            let f = ctx.file(&p)?;
+                            let m = ctx.followed.makefiles.get_or(&p, || {
+                                ctx.read_text(f).ok().map(|t| Arc::new(Makefile::parse(&t)))
+                            })?;
+                            Some((p, m, first))
+                        })
+                        .collect();
+                    if included.is_empty() {
+                        main.commands(path, targets)
+                    } else {
+                        main.with_included(&included).commands(path, targets)
+                    }
+                }
                 Invocation::Task { tasks, .. } => task_commands(path, &text()?, tasks),
                 Invocation::PackageScript { name, .. } => {
                     package_script_commands(path, &text()?, name)
@@ -500,22 +529,112 @@ pub fn make_commands(path: &str, text: &str, targets: &[String]) -> Vec<ScriptCo
     Makefile::parse(text).commands(path, targets)
 }
 
+/// A target's recipe: its name, its lines (number, command), and the included file
+/// it is written in (`None`: the Makefile itself).
+type Recipe = (String, Vec<(u32, String)>, Option<Arc<str>>);
+
 /// A Makefile as far as following targets needs: recipes, prerequisites, variables.
+#[derive(Clone)]
 pub struct Makefile {
-    /// Targets in file order, each with its recipe lines (a target may repeat).
-    recipes: Vec<(String, Vec<(u32, String)>)>,
+    /// Targets in file order, each with its recipe lines (a target may repeat) and the
+    /// included file it is written in (`None`: the Makefile itself).
+    recipes: Vec<Recipe>,
     /// The prerequisites of each target, from the first rule line naming it.
     prerequisites: std::collections::HashMap<String, Vec<String>>,
     vars: std::collections::HashMap<String, String>,
+    /// The files it includes (`include Makefile.common`), as written, each with whether
+    /// the include comes before the first rule (its first target is then the default
+    /// goal).
+    includes: Vec<(String, bool)>,
 }
 
 impl Makefile {
     pub fn parse(text: &str) -> Self {
         Self {
-            recipes: parse_makefile(text),
+            recipes: parse_makefile(text)
+                .into_iter()
+                .map(|(t, r)| (t, r, None))
+                .collect(),
             prerequisites: prerequisites(text),
             vars: simple_variables(text),
+            includes: includes(text),
         }
+    }
+
+    /// The paths of the files it includes, relative to the repository, for the Makefile
+    /// at `path` (names made of variables are left out).
+    pub fn include_paths(&self, path: &str) -> Vec<(String, bool)> {
+        let dir = crate::extractors::parent_dir(path);
+        self.includes
+            .iter()
+            .filter(|(f, _)| !f.contains('$'))
+            .filter_map(|(f, first)| join(dir, f).map(|p| (p, *first)))
+            .collect()
+    }
+
+    /// This Makefile with the rules, prerequisites and variables of the files it
+    /// includes, in make's reading order.
+    pub fn with_included(&self, included: &[(String, Arc<Makefile>, bool)]) -> Makefile {
+        let mut out = self.clone();
+        for (path, inc, first) in included.iter().rev() {
+            let file: Arc<str> = Arc::from(path.as_str());
+            let rules = inc.recipes.iter().map(|(t, r, f)| {
+                (
+                    t.clone(),
+                    r.clone(),
+                    f.clone().or_else(|| Some(file.clone())),
+                )
+            });
+            if *first {
+                let rest = std::mem::take(&mut out.recipes);
+                out.recipes = rules.chain(rest).collect();
+            } else {
+                out.recipes.extend(rules);
+            }
+            for (k, v) in &inc.prerequisites {
+                out.prerequisites
+                    .entry(k.clone())
+                    .or_insert_with(|| v.clone());
+            }
+            for (k, v) in &inc.vars {
+                out.vars.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        out
+    }
+
+    /// `$(VAR)` replaced by the variable's value, itself expanded (`GOTEST := $(GO) test`
+    /// with `GO ?= go`), a few levels deep; other variables stay opaque words.
+    fn expand_vars(&self, text: &str, depth: usize) -> String {
+        make_vars()
+            .replace_all(text, |c: &regex::Captures| {
+                let name = &c[1];
+                match self.vars.get(name) {
+                    Some(v) if depth < 3 && v.contains("$(") => self.expand_vars(v, depth + 1),
+                    Some(v) if !v.contains("$(") => v.clone(),
+                    _ => format!("${{{name}}}"),
+                }
+            })
+            .into_owned()
+    }
+
+    /// A pattern rule's prerequisites for `target` (`%: common-% ;` makes `test` need
+    /// `common-test`).
+    fn pattern_prerequisites(&self, target: &str) -> Vec<String> {
+        for (pattern, deps) in &self.prerequisites {
+            let Some((pre, post)) = pattern.split_once('%') else {
+                continue;
+            };
+            let Some(stem) = target
+                .strip_prefix(pre)
+                .and_then(|r| r.strip_suffix(post))
+                .filter(|s| !s.is_empty())
+            else {
+                continue;
+            };
+            return deps.iter().map(|d| d.replacen('%', stem, 1)).collect();
+        }
+        Vec::new()
     }
 
     /// The recipe commands of `targets` (the default goal when none is named),
@@ -523,8 +642,9 @@ impl Makefile {
     pub fn commands(&self, path: &str, targets: &[String]) -> Vec<ScriptCommand> {
         let mut wanted: Vec<String> = if targets.is_empty() {
             self.recipes
-                .first()
-                .map(|(t, _)| vec![t.clone()])
+                .iter()
+                .find(|(t, _, _)| !t.contains('%'))
+                .map(|(t, _, _)| vec![t.clone()])
                 .unwrap_or_default()
         } else {
             targets.to_vec()
@@ -536,17 +656,14 @@ impl Makefile {
                 continue;
             }
             seen.push(t.clone());
-            for (_, lines) in self.recipes.iter().filter(|(name, _)| name == &t) {
+            let mut known = false;
+            for (_, lines, file) in self.recipes.iter().filter(|(name, _, _)| name == &t) {
+                known = true;
+                let path = file.as_deref().unwrap_or(path);
                 for (line, cmd) in lines {
                     // Make's `$(VAR)` is not the shell's command substitution: substitute
                     // simple variables, leave the others as opaque words.
-                    let expanded = make_vars().replace_all(cmd, |c: &regex::Captures| {
-                        let name = &c[1];
-                        self.vars
-                            .get(name)
-                            .cloned()
-                            .unwrap_or_else(|| format!("${{{name}}}"))
-                    });
+                    let expanded = self.expand_vars(cmd, 0);
                     for c in split_commands(&expanded) {
                         let words: Vec<String> = c.words;
                         let first = words.first().map(String::as_str).unwrap_or("");
@@ -570,6 +687,8 @@ impl Makefile {
             // Prerequisites run first: follow them too.
             if let Some(prereqs) = self.prerequisites.get(&t) {
                 wanted.extend(prereqs.iter().cloned());
+            } else if !known {
+                wanted.extend(self.pattern_prerequisites(&t));
             }
         }
         out.sort_by_key(|c| c.line);
@@ -649,16 +768,51 @@ fn parse_makefile(text: &str) -> Vec<(String, Vec<(u32, String)>)> {
     out
 }
 
-/// `NAME ?= value`, `NAME := value`, `NAME = value` with a one-word value.
+/// `include a.mk b.mk` (also `-include`, `sinclude`): the files, and whether the line
+/// comes before the first rule.
+fn includes(text: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut seen_rule = false;
+    for raw in text.lines() {
+        if raw.starts_with('\t') || raw.trim_start().starts_with('#') {
+            continue;
+        }
+        let t = raw.trim();
+        let rest = ["include ", "-include ", "sinclude "]
+            .iter()
+            .find_map(|d| t.strip_prefix(d));
+        if let Some(rest) = rest {
+            out.extend(rest.split_whitespace().map(|f| (f.to_string(), !seen_rule)));
+            continue;
+        }
+        if let Some((lhs, rhs)) = t.split_once(':') {
+            if !rhs.starts_with('=')
+                && !lhs.contains('=')
+                && !lhs.starts_with('.')
+                && !lhs.contains('%')
+            {
+                seen_rule = true;
+            }
+        }
+    }
+    out
+}
+
+/// `NAME ?= value`, `NAME := value`, `NAME = value` at the start of a line (not the
+/// indented ones of conditionals): one-word literals, and values made of words and
+/// other variables (`$(GO) test`), the first definition winning.
 fn simple_variables(text: &str) -> std::collections::HashMap<String, String> {
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
-        Regex::new(r"(?m)^([A-Za-z_][A-Za-z0-9_]*)\s*(?:\?|:|::)?=\s*([^\s$#]+)\s*$")
+        Regex::new(r"(?m)^([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?:\?|:|::)?=[ \t]*((?:[^\s$#]|\$\([A-Za-z_][A-Za-z0-9_]*\))+(?:[ \t]+(?:[^\s$#]|\$\([A-Za-z_][A-Za-z0-9_]*\))+)*)[ \t]*$")
             .expect("static regex")
     });
-    re.captures_iter(text)
-        .map(|c| (c[1].to_string(), c[2].to_string()))
-        .collect()
+    let mut out = std::collections::HashMap::new();
+    for c in re.captures_iter(text) {
+        out.entry(c[1].to_string())
+            .or_insert_with(|| c[2].to_string());
+    }
+    out
 }
 
 /// Each target's prerequisites, from the first rule line naming it (`a b: deps`).
@@ -772,6 +926,36 @@ mod tests {
         assert!(
             texts.contains(&(16, "go mod download".to_string())),
             "{texts:?}"
+        );
+    }
+
+    #[test]
+    fn variables_expand_through_other_variables() {
+        let mk = "GO ?= go\nGOTEST := $(GO) test\nGOTEST_DIR :=\nifneq ($(CI),)\n\tGOTEST := gotestsum --\nendif\n\ntest:\n\t$(GOTEST) ./...\n";
+        let cmds = make_commands("Makefile", mk, &["test".to_string()]);
+        let words: Vec<String> = cmds.iter().map(|c| c.words.join(" ")).collect();
+        assert_eq!(words, ["go test ./..."]);
+    }
+
+    #[test]
+    fn included_makefiles_and_pattern_rules() {
+        let main = Makefile::parse("include Makefile.common\n\nassets:\n\tgo generate\n");
+        let common =
+            Makefile::parse("%: common-% ;\n\ncommon-all: test\n\ncommon-test:\n\tgo test ./...\n");
+        let included = vec![("Makefile.common".to_string(), Arc::new(common), true)];
+        assert_eq!(
+            main.include_paths("Makefile"),
+            [("Makefile.common".to_string(), true)]
+        );
+        // The default goal is the included file's first target; `test` is `common-test`.
+        let cmds = main.with_included(&included).commands("Makefile", &[]);
+        let found: Vec<(String, String)> = cmds
+            .iter()
+            .map(|c| (c.path.clone(), c.words.join(" ")))
+            .collect();
+        assert_eq!(
+            found,
+            [("Makefile.common".to_string(), "go test ./...".to_string())]
         );
     }
 
