@@ -23,18 +23,16 @@ static KINDS: &[FactKindSpec] = &[FactKindSpec {
 }];
 
 fn tool_of(path: &str) -> Option<&'static str> {
-    match path {
+    // A GoReleaser config anywhere (`build/.goreleaser.yml`, run with `-f`).
+    match file_name(path) {
         ".goreleaser.yml" | ".goreleaser.yaml" | "goreleaser.yml" | "goreleaser.yaml" => {
             Some("goreleaser")
         }
-        _ => {
-            let name = file_name(path);
-            matches!(
-                name,
-                "infracost.yml" | "infracost.yaml" | "infracost.yml.tmpl" | "infracost-usage.yml"
-            )
-            .then_some("infracost")
-        }
+        name => matches!(
+            name,
+            "infracost.yml" | "infracost.yaml" | "infracost.yml.tmpl" | "infracost-usage.yml"
+        )
+        .then_some("infracost"),
     }
 }
 

@@ -15,12 +15,12 @@ pub mod github_apps;
 pub mod gitlab_ci;
 pub mod golangci;
 pub mod jenkinsfile;
-pub mod meson_tests;
 pub mod package_scripts;
 pub mod pre_commit;
 pub mod scripts;
 pub mod taskfile;
 pub mod tekton;
+pub mod test_suites;
 pub mod travis;
 
 use super::Ctx;
@@ -1534,10 +1534,10 @@ fn pre_commit_hooks(
 }
 
 /// A `meson test` whose suite only validates data files is static validation,
-/// not a test of the program (see [`meson_tests`]).
+/// not a test of the program (see [`test_suites`]).
 fn validation_only_meson_tests(matches: &mut [ToolMatch], ctx: &Ctx) {
-    let runs = |m: &ToolMatch| m.tool == "ctest" && meson_tests::runs_meson_tests(&m.matched);
-    if !matches.iter().any(runs) || !meson_tests::only_validators(ctx) {
+    let runs = |m: &ToolMatch| m.tool == "ctest" && test_suites::runs_meson_tests(&m.matched);
+    if !matches.iter().any(runs) || !test_suites::only_validators(ctx) {
         return;
     }
     for m in matches.iter_mut().filter(|m| runs(m)) {
@@ -1600,6 +1600,14 @@ fn expand_into(
         }
         dedup_matches(&mut matches);
         validation_only_meson_tests(&mut matches, ctx);
+        if matches
+            .iter()
+            .any(|m| m.tool == "ctest" && test_suites::runs_ctest(&m.matched))
+            && test_suites::cmake_without_tests(ctx)
+        {
+            // CTest with no test registered in the CMake files runs nothing.
+            matches.retain(|m| !(m.tool == "ctest" && test_suites::runs_ctest(&m.matched)));
+        }
         judge_described(&mut matches, s.described.as_deref());
         // golangci-lint run by the step or by a script, target or task it invokes.
         if matches

@@ -1,8 +1,9 @@
-//! What `meson test` runs: the `test()` calls of the repository's `meson.build` files.
-//! Many desktop applications register only data-file validators as tests
-//! (`test('validate-desktop', desktop_file_validate, args: [...])`): their `meson test`
-//! is static validation of shipped metadata (a lint, as most readers take it), not a
-//! test of the program.
+//! What a test runner runs, when the repository says. `meson test` runs the `test()`
+//! calls of the `meson.build` files: many desktop applications register only data-file
+//! validators as tests (`test('validate-desktop', desktop_file_validate, args: [...])`),
+//! so their `meson test` is static validation of shipped metadata (a lint, as most
+//! readers take it), not a test of the program. `ctest` runs the tests the CMake files
+//! register (`add_test`, `ecm_add_test`...): with none, it runs nothing.
 
 use super::Ctx;
 use regex::Regex;
@@ -76,9 +77,58 @@ pub fn only_validators(ctx: &Ctx) -> bool {
     !tests.is_empty() && tests.iter().all(validator)
 }
 
+/// Whether a matched command runs CTest (`ctest --test-dir build`).
+pub fn runs_ctest(command: &str) -> bool {
+    command
+        .split_whitespace()
+        .next()
+        .is_some_and(|w| w.rsplit('/').next() == Some("ctest"))
+}
+
+/// True when the repository has CMake files and none of them registers a test.
+pub fn cmake_without_tests(ctx: &Ctx) -> bool {
+    const REGISTERS: &[&str] = &[
+        "add_test",
+        "ecm_add_test",
+        "ecm_add_tests",
+        "gtest_discover_tests",
+        "gtest_add_tests",
+        "catch_discover_tests",
+        "doctest_discover_tests",
+        "add_unit_test",
+        "kde_add_test",
+    ];
+    let mut cmake_files = 0;
+    for f in ctx.all_files() {
+        let name = f.path.rsplit('/').next().unwrap_or(&f.path);
+        let cmake = name == "CMakeLists.txt" || name.ends_with(".cmake");
+        if !cmake || f.path.starts_with("3rdparty/") || f.path.starts_with("third_party/") {
+            continue;
+        }
+        cmake_files += 1;
+        let Ok(text) = ctx.read_text(f) else {
+            // Unreadable: it may register tests.
+            return false;
+        };
+        let lower = text.to_ascii_lowercase();
+        if REGISTERS.iter().any(|r| lower.contains(&format!("{r}("))) {
+            return false;
+        }
+    }
+    cmake_files > 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ctest_commands() {
+        assert!(runs_ctest(
+            "ctest --test-dir build --output-junit JUnitTestResults.xml"
+        ));
+        assert!(!runs_ctest("cmake --build build"));
+    }
 
     #[test]
     fn meson_test_commands() {
