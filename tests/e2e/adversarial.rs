@@ -537,3 +537,34 @@ fn untracked_files_a_gitignore_pattern_matches_stay_ignored() {
     let a = assess(dir.path());
     assert_eq!(criterion(&a, "P2a").status, Status::Unmet);
 }
+
+#[test]
+fn misshapen_ci_values_do_not_break_the_scan() {
+    // Shapes real configs get wrong: a Cloud Build step's `args` as one string, an Azure
+    // template's parameters as a list, a Makefile that includes itself.
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    std::fs::write(
+        root.join("cloudbuild.yaml"),
+        "steps:\n- name: 'gcr.io/example/tools:1'\n  args: '/bin/bash -c make test'\n",
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("azure-pipelines.yml"),
+        "trigger: [main]\nresources:\n  repositories:\n    - repository: t\n      name: acme/templates\nextends:\n  template: x.yml@t\n  parameters: [a, b]\n",
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("Makefile"),
+        "include Makefile\n\nall:\n\tmake all\n",
+    )
+    .expect("write");
+    std::fs::create_dir_all(root.join(".github/workflows")).expect("mkdir");
+    std::fs::write(
+        root.join(".github/workflows/ci.yml"),
+        "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n",
+    )
+    .expect("write");
+    let v = scan_json(root);
+    assert_eq!(criterion_status(&v, "P2a"), "unmet");
+}

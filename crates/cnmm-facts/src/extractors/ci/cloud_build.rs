@@ -92,7 +92,7 @@ impl Extractor for CloudBuild {
                     .is_some_and(|a| a.starts_with('/') || matches!(a.as_str(), "bash" | "sh"));
             let command_entry = if own_command {
                 let first = args.remove(0);
-                arg_nodes = &arg_nodes[1..];
+                arg_nodes = arg_nodes.get(1..).unwrap_or(&[]);
                 Some(first.rsplit('/').next().unwrap_or(&first).to_string())
             } else {
                 None
