@@ -239,6 +239,7 @@ impl Extractor for AzurePipelines {
             kind: PipelineKind::Pipeline,
             triggers,
             triggers_line,
+            triggers_judgement: None,
             permissions: Permissions::Undeclared,
             jobs: r.jobs,
             shared: r.shared,

@@ -101,6 +101,7 @@ impl Extractor for Bitbucket {
             kind: PipelineKind::Pipeline,
             triggers: all,
             triggers_line: pk.line,
+            triggers_judgement: None,
             permissions: Permissions::Undeclared,
             jobs,
             shared: Vec::new(),

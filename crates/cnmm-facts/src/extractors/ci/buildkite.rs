@@ -1,6 +1,7 @@
 //! Buildkite: `.buildkite/pipeline*.yml`, parsed into the normalised pipeline model.
 //! Builds run on pushes and pull requests (the pipeline's settings; tags and schedules
-//! only when a condition asks for them). Command steps run in parallel between `wait`
+//! only when a condition asks for them), except a second file named for releases or
+//! tags, read as built from tags (a judgement: the settings are not in the repository). Command steps run in parallel between `wait`
 //! and `block`/`input` steps; everything after a `block` waits for a person. `branches`
 //! filters and `if` conditions (`build.branch`, `build.tag`, `build.pull_request.id`,
 //! `build.source`) narrow when a step runs; `plugins` are step references.
@@ -57,10 +58,18 @@ impl Extractor for Buildkite {
             },
             _ => return,
         };
-        let base = Triggers {
-            push: true,
-            pull_request: true,
-            ..Default::default()
+        let judgement = release_pipeline(path).then(|| RELEASE_PIPELINE_JUDGEMENT.to_string());
+        let base = if judgement.is_some() {
+            Triggers {
+                tag: true,
+                ..Default::default()
+            }
+        } else {
+            Triggers {
+                push: true,
+                pull_request: true,
+                ..Default::default()
+            }
         };
         let mut r = StepReader {
             base: base.clone(),
@@ -76,6 +85,7 @@ impl Extractor for Buildkite {
             kind: PipelineKind::Pipeline,
             triggers: base,
             triggers_line: 1,
+            triggers_judgement: judgement,
             permissions: Permissions::Undeclared,
             jobs: r.jobs,
             shared: Vec::new(),
@@ -84,6 +94,26 @@ impl Extractor for Buildkite {
         p.excluded = input.file.excluded.as_deref().map(String::from);
         out.pipelines.push(p);
     }
+}
+
+const RELEASE_PIPELINE_JUDGEMENT: &str = "Buildkite keeps a pipeline's triggers in its settings, not in the repository; a second pipeline file named for releases or tags is read as built from tag pushes";
+
+/// A pipeline file beside the main one whose name says it releases
+/// (`pipeline.release.yml`, `pipeline-tags.yaml`): teams point a second Buildkite
+/// pipeline, built from tags, at such a file. `pipeline.yml` itself is the main one.
+fn release_pipeline(path: &str) -> bool {
+    let name = file_name(path);
+    let stem = name
+        .strip_prefix("pipeline")
+        .unwrap_or(name)
+        .trim_end_matches(".yaml")
+        .trim_end_matches(".yml");
+    stem.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| {
+        matches!(
+            w.to_ascii_lowercase().as_str(),
+            "release" | "releases" | "tag" | "tags"
+        )
+    })
 }
 
 struct StepReader {
@@ -235,6 +265,8 @@ fn condition(t: &Triggers, c: &str) -> Triggers {
             .strip_prefix("build.branch==\"")
             .and_then(|r| r.strip_suffix('"'))
         {
+            // A branch condition runs on pushes even where the base assumed tags only.
+            n.push = true;
             n.push_branches = vec![b.to_string()];
             n.pull_request = false;
             n.tag = false;

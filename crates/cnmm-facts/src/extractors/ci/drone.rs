@@ -185,6 +185,7 @@ impl Extractor for DroneWoodpecker {
             kind: PipelineKind::Pipeline,
             triggers: all,
             triggers_line,
+            triggers_judgement: None,
             permissions: Permissions::Undeclared,
             jobs,
             shared: Vec::new(),

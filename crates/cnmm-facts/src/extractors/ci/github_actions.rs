@@ -173,6 +173,7 @@ fn workflow(path: &str, doc: &Node, out: &mut Output) -> Option<Pipeline> {
         kind: PipelineKind::Pipeline,
         triggers,
         triggers_line,
+        triggers_judgement: None,
         permissions,
         jobs,
         shared,
@@ -208,6 +209,7 @@ fn composite_action(path: &str, doc: &Node) -> Option<Pipeline> {
         name,
         kind: PipelineKind::StepLibrary,
         triggers: Triggers::default(),
+        triggers_judgement: None,
         triggers_line: 1,
         permissions: Permissions::Undeclared,
         jobs: vec![Job {

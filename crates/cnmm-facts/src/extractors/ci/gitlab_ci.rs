@@ -678,6 +678,7 @@ fn build_pipeline(path: &str, loader: Loader, out: &mut Output) -> Pipeline {
         kind: PipelineKind::Pipeline,
         triggers,
         triggers_line,
+        triggers_judgement: None,
         permissions: Permissions::Undeclared,
         jobs,
         shared,

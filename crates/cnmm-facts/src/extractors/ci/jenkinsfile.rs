@@ -538,6 +538,7 @@ fn build(path: &str, text: &str, items: &[Item], tools: &ToolMatcher) -> Pipelin
         kind: PipelineKind::Pipeline,
         triggers: b.base,
         triggers_line,
+        triggers_judgement: None,
         permissions: Permissions::Undeclared,
         jobs: b.jobs,
         shared,

@@ -15,6 +15,7 @@ pub mod github_apps;
 pub mod gitlab_ci;
 pub mod golangci;
 pub mod jenkinsfile;
+pub mod mise_tasks;
 pub mod package_scripts;
 pub mod pre_commit;
 pub mod scripts;
@@ -752,6 +753,9 @@ pub struct Pipeline {
     pub kind: PipelineKind,
     pub triggers: Triggers,
     pub triggers_line: u32,
+    /// Why the triggers are assumed rather than read, when the provider keeps them
+    /// outside the repository and the file's name is all there is to go on.
+    pub triggers_judgement: Option<String>,
     pub permissions: Permissions,
     pub jobs: Vec<Job>,
     pub shared: Vec<SharedRef>,
@@ -775,6 +779,7 @@ impl Pipeline {
             kind: PipelineKind::Pipeline,
             triggers,
             triggers_line: 1,
+            triggers_judgement: None,
             permissions: Permissions::Undeclared,
             jobs: vec![job],
             shared: Vec::new(),
@@ -1092,6 +1097,10 @@ pub fn emit(
             .attr("triggers", base.names())
             .attr("automatic", base.automatic())
             .attr("reusable", base.workflow_call);
+        let f = match &p.triggers_judgement {
+            Some(why) => f.attr("judgement", why.as_str()),
+            None => f,
+        };
         facts.push(stamp(f));
         for j in &p.jobs {
             let triggers = job_triggers(j, &base);
@@ -1354,6 +1363,10 @@ fn fill_job_attrs(f: &mut Fact, r: &Resolved, ctx: &Ctx) {
         .and_then(|(s, _)| s.described.as_ref())
         .filter(|_| r.steps.iter().all(|(s, _)| s.described.is_some()))
     {
+        f.set("judgement", why.as_str());
+    }
+    // When the job runs is itself a judgement (triggers kept in the provider's settings).
+    if let (Some(why), None) = (&r.pipeline.triggers_judgement, f.get_str("judgement")) {
         f.set("judgement", why.as_str());
     }
     f.set(

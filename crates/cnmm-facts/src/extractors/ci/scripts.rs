@@ -6,6 +6,7 @@
 //!
 //! Only files of the scanned tree are read (never executed), to a bounded depth.
 
+use super::mise_tasks::{mise_task_commands, MISE_CONFIG_NAMES};
 use super::package_scripts::package_script_commands;
 use super::taskfile::{task_commands, TASKFILE_NAMES};
 use super::Step;
@@ -57,6 +58,8 @@ pub enum Invocation {
     },
     /// A script of the `package.json` in a directory.
     PackageScript { dir: String, name: String },
+    /// Tasks of the mise config in a directory.
+    MiseTask { dir: String, tasks: Vec<String> },
 }
 
 /// The commands of yarn and pnpm themselves: any other first word runs a script.
@@ -176,6 +179,10 @@ pub fn expand(
             Invocation::PackageScript { dir, .. } => {
                 join(dir, "package.json").into_iter().collect()
             }
+            Invocation::MiseTask { dir, .. } => MISE_CONFIG_NAMES
+                .iter()
+                .filter_map(|n| join(dir, n))
+                .collect(),
         };
         // Looked up at every invocation, also when the commands are known already: a
         // cached extraction depends on the files it follows (see `crate::cache`).
@@ -224,6 +231,7 @@ pub fn expand(
                 Invocation::PackageScript { name, .. } => {
                     package_script_commands(path, &text()?, name)
                 }
+                Invocation::MiseTask { tasks, .. } => mise_task_commands(path, &text()?, tasks),
             }))
         }) else {
             continue;
@@ -362,6 +370,9 @@ pub fn invocation(words: &[String], dir: &str) -> Option<Invocation> {
     if PACKAGE_MANAGERS.contains(&name) {
         return package_script_invocation(name, &w[1..], dir);
     }
+    if name == "mise" {
+        return mise_invocation(&w[1..], dir);
+    }
     let script = if SHELLS.contains(&name) {
         w[1..].iter().find(|a| !is_flag(a))?
     } else {
@@ -417,6 +428,84 @@ fn task_invocation(args: &[String], dir: &str) -> Option<Invocation> {
         taskfile,
         tasks,
     })
+}
+
+/// Options of `mise` and `mise run` that take a value.
+const MISE_VALUE_OPTIONS: &[&str] = &[
+    "-E",
+    "--env",
+    "-j",
+    "--jobs",
+    "-o",
+    "--output",
+    "--timeout",
+    "-t",
+    "--tool",
+    "--shell",
+];
+
+/// `mise [-C DIR] run|r|tasks run NAME [ARGS] [::: NAME [ARGS]]...`; `mise run` alone
+/// runs the `default` task.
+fn mise_invocation(args: &[String], dir: &str) -> Option<Invocation> {
+    let mut cdir = dir.to_string();
+    let mut i = 0;
+    let mut run = false;
+    let mut tasks = Vec::new();
+    // The next positional word names a task (the first after `run`, the first after
+    // each `:::`); the words after it are its arguments.
+    let mut expect_task = false;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if a == "--" && run {
+            break;
+        }
+        if matches!(a, "-C" | "--cd") {
+            cdir = join(&cdir, args.get(i + 1)?)?;
+            i += 2;
+            continue;
+        }
+        if let Some(d) = a.strip_prefix("--cd=") {
+            cdir = join(&cdir, d)?;
+            i += 1;
+            continue;
+        }
+        if MISE_VALUE_OPTIONS.contains(&a) {
+            i += 2;
+            continue;
+        }
+        if is_flag(a) {
+            i += 1;
+            continue;
+        }
+        if !run {
+            match a {
+                "run" | "r" => {
+                    run = true;
+                    expect_task = true;
+                }
+                "tasks" if args.get(i + 1).is_some_and(|n| n == "run") => {
+                    run = true;
+                    expect_task = true;
+                    i += 1;
+                }
+                // `mise exec -- make lint`: what it runs, in mise's environment.
+                "exec" | "x" => {
+                    let rest = &args[i + 1..];
+                    let cmd = rest.iter().position(|x| x == "--")?;
+                    return invocation(&rest[cmd + 1..], &cdir);
+                }
+                // Another mise command (`install`, `use`...): no task.
+                _ => return None,
+            }
+        } else if a == ":::" {
+            expect_task = true;
+        } else if expect_task {
+            tasks.push(a.to_string());
+            expect_task = false;
+        }
+        i += 1;
+    }
+    run.then_some(Invocation::MiseTask { dir: cdir, tasks })
 }
 
 /// `npm run NAME`, `npm run-script NAME`, `npm test`, `yarn run NAME`, `pnpm run NAME`,
@@ -883,6 +972,36 @@ mod tests {
                 tasks: vec![]
             })
         );
+        assert_eq!(
+            invocation(&w("mise run vulncheck"), ""),
+            Some(Invocation::MiseTask {
+                dir: "".into(),
+                tasks: vec!["vulncheck".into()]
+            })
+        );
+        assert_eq!(
+            invocation(&w("mise -C tools run --jobs 2 lint --fix ::: test -v"), ""),
+            Some(Invocation::MiseTask {
+                dir: "tools".into(),
+                tasks: vec!["lint".into(), "test".into()]
+            })
+        );
+        assert_eq!(
+            invocation(&w("mise tasks run"), ""),
+            Some(Invocation::MiseTask {
+                dir: "".into(),
+                tasks: vec![]
+            })
+        );
+        assert_eq!(
+            invocation(&w("mise exec -- make lint"), ""),
+            Some(Invocation::Make {
+                makefile: "Makefile".into(),
+                targets: vec!["lint".into()]
+            })
+        );
+        assert_eq!(invocation(&w("mise install"), ""), None);
+        assert_eq!(invocation(&w("mise use go@1.24"), ""), None);
         assert_eq!(
             invocation(&w("npm --prefix ui run build:ui"), ""),
             Some(Invocation::PackageScript {

@@ -30,20 +30,10 @@ pub fn task_commands(path: &str, text: &str, tasks: &[String]) -> Vec<ScriptComm
     let Some(defs) = doc.get("tasks") else {
         return Vec::new();
     };
-    let mut wanted: Vec<String> = if tasks.is_empty() {
-        vec!["default".into()]
-    } else {
-        tasks.to_vec()
-    };
-    let mut seen: Vec<String> = Vec::new();
     let mut out = Vec::new();
-    while let Some(name) = wanted.pop() {
-        if seen.contains(&name) || seen.len() >= MAX_TASKS {
-            continue;
-        }
-        seen.push(name.clone());
-        let Some(def) = defs.get(&name) else {
-            continue;
+    walk_tasks(tasks, |name, wanted| {
+        let Some(def) = defs.get(name) else {
+            return;
         };
         // Shorthands: `name: cmd` and `name: [cmd, ...]`.
         let (cmds, deps) = if def.is_map() {
@@ -84,9 +74,28 @@ pub fn task_commands(path: &str, text: &str, tasks: &[String]) -> Vec<ScriptComm
                 });
             }
         }
-    }
+    });
     out.sort_by_key(|c| c.line);
     out
+}
+
+/// Visits `tasks` (the `default` task when none is named) and every task a visit
+/// pushes onto the list it is given, each once, at most [`MAX_TASKS`] of them: the
+/// task graph walk of Taskfiles and mise configs.
+pub(super) fn walk_tasks(tasks: &[String], mut visit: impl FnMut(&str, &mut Vec<String>)) {
+    let mut wanted: Vec<String> = if tasks.is_empty() {
+        vec!["default".into()]
+    } else {
+        tasks.to_vec()
+    };
+    let mut seen: Vec<String> = Vec::new();
+    while let Some(name) = wanted.pop() {
+        if seen.contains(&name) || seen.len() >= MAX_TASKS {
+            continue;
+        }
+        seen.push(name.clone());
+        visit(&name, &mut wanted);
+    }
 }
 
 /// `task: other`: a call of another task.

@@ -85,6 +85,7 @@ impl Extractor for Tekton {
             kind: PipelineKind::Pipeline,
             triggers: all,
             triggers_line,
+            triggers_judgement: None,
             permissions: Permissions::Undeclared,
             jobs,
             shared,

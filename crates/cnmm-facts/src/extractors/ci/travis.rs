@@ -102,6 +102,7 @@ impl Extractor for Travis {
             kind: PipelineKind::Pipeline,
             triggers: base,
             triggers_line: doc.entry("branches").map_or(1, |(k, _)| k.line),
+            triggers_judgement: None,
             permissions: Permissions::Undeclared,
             jobs,
             shared: Vec::new(),
