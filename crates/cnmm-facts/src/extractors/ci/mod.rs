@@ -1567,6 +1567,28 @@ fn validation_only_meson_tests(matches: &mut [ToolMatch], ctx: &Ctx) {
     }
 }
 
+/// Release bots that keep a release pull request open (release-please, ready-release-go)
+/// cut the release when a person merges it: the step waits for that person, read as a
+/// hand-taken release step (a judgement: the rubric's gates are forge and CI
+/// settings). True when `matches` holds one; its match carries the judgement.
+fn release_pull_request_bot(matches: &mut [ToolMatch]) -> bool {
+    const BOTS: &[&str] = &["release-please", "ready-release-go"];
+    let mut found = false;
+    for m in matches
+        .iter_mut()
+        .filter(|m| m.excluded.is_none() && BOTS.contains(&m.tool.as_str()))
+    {
+        found = true;
+        if m.judgement.is_none() {
+            m.judgement = Some(format!(
+                "{} releases when a person merges the release pull request it keeps open: read as a hand-taken release step",
+                m.name
+            ));
+        }
+    }
+    found
+}
+
 /// Tool uses known from the catalog's description of a remote include (`why`) rest on
 /// that description, unless they carry a judgement of their own.
 fn judge_described(matches: &mut [ToolMatch], why: Option<&str>) {
@@ -1653,6 +1675,9 @@ fn expand_into(
         let mut step = s.clone();
         if step.path.is_none() && depth > 0 {
             step.path = Some(path.to_string());
+        }
+        if release_pull_request_bot(&mut matches) {
+            step.manual_gate = true;
         }
         out.push((step, matches));
         out.extend(invoked);

@@ -167,73 +167,7 @@ pub fn expand(
             continue;
         }
         seen.push(inv.clone());
-        let candidates: Vec<String> = match &inv {
-            Invocation::Script(p) => vec![p.clone()],
-            Invocation::Make { makefile, .. } => vec![makefile.clone()],
-            Invocation::Task {
-                taskfile: Some(f), ..
-            } => vec![f.clone()],
-            Invocation::Task { dir, .. } => {
-                TASKFILE_NAMES.iter().filter_map(|n| join(dir, n)).collect()
-            }
-            Invocation::PackageScript { dir, .. } => {
-                join(dir, "package.json").into_iter().collect()
-            }
-            Invocation::MiseTask { dir, .. } => MISE_CONFIG_NAMES
-                .iter()
-                .filter_map(|n| join(dir, n))
-                .collect(),
-        };
-        // Looked up at every invocation, also when the commands are known already: a
-        // cached extraction depends on the files it follows (see `crate::cache`).
-        let Some((path, file)) = candidates.iter().find_map(|p| ctx.file(p).map(|f| (p, f))) else {
-            continue;
-        };
-        // The files a Makefile includes are followed too: looked up at every invocation
-        // for the same reason.
-        if let Invocation::Make { .. } = &inv {
-            let main = ctx.followed.makefiles.get_or(path, || {
-                ctx.read_text(file)
-                    .ok()
-                    .map(|t| Arc::new(Makefile::parse(&t)))
-            });
-            for (p, _) in main.map(|m| m.include_paths(path)).unwrap_or_default() {
-                ctx.file(&p);
-            }
-        }
-        let Some(commands) = ctx.followed.commands.get_or(&inv, || {
-            let text = || ctx.read_text(file).ok();
-            Some(Arc::new(match &inv {
-                Invocation::Script(_) => script_commands(path, &text()?),
-                Invocation::Make { targets, .. } => {
-                    let main = ctx
-                        .followed
-                        .makefiles
-                        .get_or(path, || text().map(|t| Arc::new(Makefile::parse(&t))))?;
-                    let included: Vec<(String, Arc<Makefile>, bool)> = main
-                        .include_paths(path)
-                        .into_iter()
-                        .filter_map(|(p, first)| {
-                            let f = ctx.file(&p)?;
-                            let m = ctx.followed.makefiles.get_or(&p, || {
-                                ctx.read_text(f).ok().map(|t| Arc::new(Makefile::parse(&t)))
-                            })?;
-                            Some((p, m, first))
-                        })
-                        .collect();
-                    if included.is_empty() {
-                        main.commands(path, targets)
-                    } else {
-                        main.with_included(&included).commands(path, targets)
-                    }
-                }
-                Invocation::Task { tasks, .. } => task_commands(path, &text()?, tasks),
-                Invocation::PackageScript { name, .. } => {
-                    package_script_commands(path, &text()?, name)
-                }
-                Invocation::MiseTask { tasks, .. } => mise_task_commands(path, &text()?, tasks),
-            }))
-        }) else {
+        let Some(commands) = followed_commands(&inv, ctx) else {
             continue;
         };
         // A script run with arguments (`release.sh release --clean`) hands them to the
@@ -276,6 +210,74 @@ pub fn expand(
         }
     }
     out
+}
+
+/// The commands an invocation runs, read from the file it names (cached per scan), or
+/// `None` when the file is not in the tree or cannot be read.
+fn followed_commands(inv: &Invocation, ctx: &Ctx) -> Option<Arc<Vec<ScriptCommand>>> {
+    let candidates: Vec<String> = match inv {
+        Invocation::Script(p) => vec![p.clone()],
+        Invocation::Make { makefile, .. } => vec![makefile.clone()],
+        Invocation::Task {
+            taskfile: Some(f), ..
+        } => vec![f.clone()],
+        Invocation::Task { dir, .. } => {
+            TASKFILE_NAMES.iter().filter_map(|n| join(dir, n)).collect()
+        }
+        Invocation::PackageScript { dir, .. } => join(dir, "package.json").into_iter().collect(),
+        Invocation::MiseTask { dir, .. } => MISE_CONFIG_NAMES
+            .iter()
+            .filter_map(|n| join(dir, n))
+            .collect(),
+    };
+    // Looked up at every invocation, also when the commands are known already: a
+    // cached extraction depends on the files it follows (see `crate::cache`).
+    let (path, file) = candidates
+        .iter()
+        .find_map(|p| ctx.file(p).map(|f| (p, f)))?;
+    // The files a Makefile includes are followed too: looked up at every invocation
+    // for the same reason.
+    if let Invocation::Make { .. } = inv {
+        let main = ctx.followed.makefiles.get_or(path, || {
+            ctx.read_text(file)
+                .ok()
+                .map(|t| Arc::new(Makefile::parse(&t)))
+        });
+        for (p, _) in main.map(|m| m.include_paths(path)).unwrap_or_default() {
+            ctx.file(&p);
+        }
+    }
+    ctx.followed.commands.get_or(inv, || {
+        let text = || ctx.read_text(file).ok();
+        Some(Arc::new(match inv {
+            Invocation::Script(_) => script_commands(path, &text()?),
+            Invocation::Make { targets, .. } => {
+                let main = ctx
+                    .followed
+                    .makefiles
+                    .get_or(path, || text().map(|t| Arc::new(Makefile::parse(&t))))?;
+                let included: Vec<(String, Arc<Makefile>, bool)> = main
+                    .include_paths(path)
+                    .into_iter()
+                    .filter_map(|(p, first)| {
+                        let f = ctx.file(&p)?;
+                        let m = ctx.followed.makefiles.get_or(&p, || {
+                            ctx.read_text(f).ok().map(|t| Arc::new(Makefile::parse(&t)))
+                        })?;
+                        Some((p, m, first))
+                    })
+                    .collect();
+                if included.is_empty() {
+                    main.commands(path, targets)
+                } else {
+                    main.with_included(&included).commands(path, targets)
+                }
+            }
+            Invocation::Task { tasks, .. } => task_commands(path, &text()?, tasks),
+            Invocation::PackageScript { name, .. } => package_script_commands(path, &text()?, name),
+            Invocation::MiseTask { tasks, .. } => mise_task_commands(path, &text()?, tasks),
+        }))
+    })
 }
 
 /// The arguments a script invocation passes (`bash -e ./x.sh a b` → `a b`).
