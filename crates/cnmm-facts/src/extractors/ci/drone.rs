@@ -171,7 +171,15 @@ impl Extractor for DroneWoodpecker {
                     || from_secret("environment")
                     || from_secret("settings")
                 {
-                    job.credentials.insert("secret".into());
+                    // The secret belongs to the account the step signs in as: a bot
+                    // account's (`username: woodpeckerbot`) is a bot token.
+                    let bot = s.get("settings").is_some_and(|st| {
+                        st.entries().any(|(k, _, v)| {
+                            ACCOUNT_SETTINGS.contains(&k) && v.as_str().is_some_and(is_bot_account)
+                        })
+                    });
+                    job.credentials
+                        .insert(if bot { "bot-token" } else { "secret" }.into());
                 }
                 previous = Some(id);
                 jobs.push(job);
@@ -284,4 +292,50 @@ fn include_list(n: &Node) -> Vec<String> {
 
 fn exclude_list(n: &Node) -> Vec<String> {
     n.get("exclude").map(Node::str_list).unwrap_or_default()
+}
+
+/// Plugin settings that name the account a step's secret belongs to.
+const ACCOUNT_SETTINGS: &[&str] = &[
+    "username",
+    "user",
+    "login",
+    "git_user",
+    "git_email",
+    "author_email",
+];
+
+/// A bot account by its name: `woodpeckerbot`, `release-bot`, `ci_bot@example.org`,
+/// `renovate[bot]`, `bot-releases`.
+fn is_bot_account(name: &str) -> bool {
+    let local = name.split('@').next().unwrap_or(name).to_ascii_lowercase();
+    let local = local
+        .strip_suffix("[bot]")
+        .map_or(local.as_str(), |_| "bot");
+    local == "bot"
+        || local.starts_with("bot-")
+        || local.starts_with("bot_")
+        || ["-bot", "_bot", ".bot"].iter().any(|b| local.ends_with(b))
+        // Long enough not to be a surname (Abbot, Talbot).
+        || (local.len() > 6 && local.ends_with("bot"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_bot_account;
+
+    #[test]
+    fn bot_accounts_by_name() {
+        for bot in [
+            "woodpeckerbot",
+            "woodpecker-bot@example.org",
+            "renovate[bot]",
+            "bot-releases",
+            "ci_bot",
+        ] {
+            assert!(is_bot_account(bot), "{bot}");
+        }
+        for person in ["octocat", "talbot", "abbot@example.org", "robotics-lab"] {
+            assert!(!is_bot_account(person), "{person}");
+        }
+    }
 }
