@@ -133,6 +133,9 @@ fn build_repo(root: &Path, steps: &[Step]) -> Vec<git2::Oid> {
 const README: &str = "# demo\n\nA small service.\n";
 const GO_MOD: &str = "module github.com/acme/demo\n\ngo 1.23\n";
 const MAIN_GO: &str = "package main\n\nfunc main() {}\n";
+/// A test for `go test` to run (with none, it runs nothing).
+const MAIN_TEST_GO: &str =
+    "package main\n\nimport \"testing\"\n\nfunc TestRun(t *testing.T) { main() }\n";
 const CONTRIBUTING: &str = "# Contributing\n\nOpen a pull request; CI must pass.\n";
 
 const CI: &str = r#"name: CI
@@ -212,6 +215,7 @@ fn project(root: &Path) -> Vec<git2::Oid> {
                 .write("README.md", README)
                 .write("go.mod", GO_MOD)
                 .write("main.go", MAIN_GO)
+                .write("main_test.go", MAIN_TEST_GO)
                 .write("CONTRIBUTING.md", CONTRIBUTING)
                 .tag("v1.0.0"),
             step(480, "add CI and releases")
@@ -453,6 +457,7 @@ fn a_script_the_pipelines_run_is_read_at_each_point() {
             step(300, "checks")
                 .write("go.mod", GO_MOD)
                 .write("main.go", MAIN_GO)
+                .write("main_test.go", MAIN_TEST_GO)
                 .write(".github/workflows/checks.yml", CHECKS)
                 .write(".github/workflows/nightly.yml", NIGHTLY)
                 .write("scripts/check.sh", "#!/bin/sh\nset -e\ngo test ./...\n")

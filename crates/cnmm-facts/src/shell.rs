@@ -342,6 +342,11 @@ impl<'a> Lexer<'a> {
 /// The file name of a command word: `./bin/trivy` → `trivy`, `gosec@v2` → `gosec`,
 /// `tool.exe` → `tool`.
 pub fn command_name(word: &str) -> &str {
+    // Build scripts call make through the variable that names it (`$MAKE check`,
+    // autotools' and GNU make's convention).
+    if matches!(word, "$MAKE" | "${MAKE}" | "$(MAKE)") {
+        return "make";
+    }
     let base = word.rsplit(['/', '\\']).next().unwrap_or(word);
     let base = base.split('@').next().unwrap_or(base);
     base.strip_suffix(".exe").unwrap_or(base)
@@ -464,6 +469,9 @@ mod tests {
     fn helpers() {
         assert_eq!(command_name("./bin/trivy"), "trivy");
         assert_eq!(command_name("gosec@latest"), "gosec");
+        assert_eq!(command_name("$MAKE"), "make");
+        assert_eq!(command_name("${MAKE}"), "make");
+        assert_eq!(command_name("$MAKEFLAGS"), "$MAKEFLAGS");
         assert!(is_flag("--rm") && is_flag("+nightly") && !is_flag("-"));
         assert!(is_assignment("CGO_ENABLED=0") && !is_assignment("--x=1"));
     }

@@ -1567,6 +1567,39 @@ fn validation_only_meson_tests(matches: &mut [ToolMatch], ctx: &Ctx) {
     }
 }
 
+/// Test runners with nothing to run are not tests: CTest with no test registered in
+/// the CMake files, `go test` in a module with no `_test.go` file (see [`test_suites`]).
+fn drop_suites_without_tests(matches: &mut Vec<ToolMatch>, ctx: &Ctx) {
+    let ctest = |m: &ToolMatch| m.tool == "ctest" && test_suites::runs_ctest(&m.matched);
+    if matches.iter().any(ctest) && test_suites::cmake_without_tests(ctx) {
+        matches.retain(|m| !ctest(m));
+    }
+    let go = |m: &ToolMatch| {
+        matches!(
+            m.tool.as_str(),
+            "go-test" | "go-test-cover" | "go-test-coverprofile" | "go-coverprofile"
+        ) && test_suites::runs_go_test(&m.matched)
+    };
+    if matches.iter().any(go) && test_suites::go_without_tests(ctx) {
+        matches.retain(|m| !go(m));
+    }
+}
+
+/// A test entry point of the repository (`npm test`, `make test`) that, followed, only
+/// runs static checks is reported as not a test, with what it runs.
+fn exclude_test_scripts_without_tests(matches: &mut [ToolMatch], ctx: &Ctx) {
+    for m in matches.iter_mut().filter(|m| {
+        m.excluded.is_none()
+            && m.via == crate::tools::Via::Run
+            && m.categories.iter().any(|k| k == "test")
+    }) {
+        let words: Vec<String> = m.matched.split_whitespace().map(str::to_string).collect();
+        if let Some(why) = test_suites::static_checks_only(&words, ctx) {
+            m.excluded = Some(why);
+        }
+    }
+}
+
 /// Release bots that keep a release pull request open (release-please, ready-release-go)
 /// cut the release when a person merges it: the step waits for that person, read as a
 /// hand-taken release step (a judgement: the rubric's gates are forge and CI
@@ -1635,13 +1668,11 @@ fn expand_into(
         }
         dedup_matches(&mut matches);
         validation_only_meson_tests(&mut matches, ctx);
-        if matches
-            .iter()
-            .any(|m| m.tool == "ctest" && test_suites::runs_ctest(&m.matched))
-            && test_suites::cmake_without_tests(ctx)
-        {
-            // CTest with no test registered in the CMake files runs nothing.
-            matches.retain(|m| !(m.tool == "ctest" && test_suites::runs_ctest(&m.matched)));
+        drop_suites_without_tests(&mut matches, ctx);
+        exclude_test_scripts_without_tests(&mut matches, ctx);
+        for (_, ms) in invoked.iter_mut() {
+            drop_suites_without_tests(ms, ctx);
+            exclude_test_scripts_without_tests(ms, ctx);
         }
         judge_described(&mut matches, s.described.as_deref());
         // golangci-lint run by the step or by a script, target or task it invokes.

@@ -212,6 +212,37 @@ pub fn expand(
     out
 }
 
+/// The commands a CI command ends up running when it invokes a script, target, task
+/// or `package.json` script of the repository, followed through the invocations they
+/// make in turn: `None` when `words` invokes nothing readable (the file is not in the
+/// tree, or names no such script), or when the walk is cut at its depth bound.
+pub fn leaf_commands(words: &[String], ctx: &Ctx) -> Option<Vec<ScriptCommand>> {
+    let top = invocation(words, "")?;
+    let mut leaves = Vec::new();
+    let mut seen = vec![top.clone()];
+    let mut queue = vec![(top, 0)];
+    while let Some((inv, depth)) = queue.pop() {
+        let commands = followed_commands(&inv, ctx)?;
+        if commands.is_empty() {
+            return None;
+        }
+        for c in commands.iter() {
+            match invocation(&c.words, "") {
+                Some(next) if seen.contains(&next) => {}
+                Some(next) if followed_commands(&next, ctx).is_some_and(|n| !n.is_empty()) => {
+                    if depth + 1 >= MAX_DEPTH {
+                        return None;
+                    }
+                    seen.push(next.clone());
+                    queue.push((next, depth + 1));
+                }
+                _ => leaves.push(c.clone()),
+            }
+        }
+    }
+    Some(leaves)
+}
+
 /// The commands an invocation runs, read from the file it names (cached per scan), or
 /// `None` when the file is not in the tree or cannot be read.
 fn followed_commands(inv: &Invocation, ctx: &Ctx) -> Option<Arc<Vec<ScriptCommand>>> {

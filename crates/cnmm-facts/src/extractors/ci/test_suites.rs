@@ -3,8 +3,12 @@
 //! validators as tests (`test('validate-desktop', desktop_file_validate, args: [...])`),
 //! so their `meson test` is static validation of shipped metadata (a lint, as most
 //! readers take it), not a test of the program. `ctest` runs the tests the CMake files
-//! register (`add_test`, `ecm_add_test`...): with none, it runs nothing.
+//! register (`add_test`, `ecm_add_test`...): with none, it runs nothing. `go test ./...`
+//! runs the `_test.go` files: in a module with none, it only compiles the packages.
+//! A test entry point of the repository (`npm test`, `make test`, `./test.sh`) whose
+//! commands, followed, only type-check, lint or build is static validation.
 
+use super::scripts::leaf_commands;
 use super::Ctx;
 use regex::Regex;
 use std::collections::HashMap;
@@ -118,6 +122,89 @@ pub fn cmake_without_tests(ctx: &Ctx) -> bool {
     cmake_files > 0
 }
 
+/// Whether a matched command runs Go tests (`go test ./...`, `gotestsum`, `ginkgo`).
+pub fn runs_go_test(command: &str) -> bool {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    match words.first().map(|w| w.rsplit('/').next().unwrap_or(w)) {
+        Some("go" | "richgo") => words.get(1) == Some(&"test"),
+        Some("gotestsum" | "ginkgo") => true,
+        _ => false,
+    }
+}
+
+/// True when the repository has Go sources and no `_test.go` file outside vendored
+/// code: `go test` then finds no test to run.
+pub fn go_without_tests(ctx: &Ctx) -> bool {
+    let mut go_files = 0;
+    for f in ctx.all_files() {
+        if f.path.starts_with("vendor/") || f.path.contains("/vendor/") {
+            continue;
+        }
+        if f.path.ends_with("_test.go") {
+            return false;
+        }
+        if f.path.ends_with(".go") {
+            go_files += 1;
+        }
+    }
+    go_files > 0
+}
+
+/// Commands that neither test nor check anything (`echo`, `rimraf dist`): a script of
+/// only these tests nothing.
+const NEUTRAL: &[&str] = &[
+    "echo", "printf", "exit", "true", ":", "cd", "set", "export", "rm", "rimraf", "mkdir", "cp",
+    "mv", "cat", "sleep",
+];
+
+/// Why a test entry point the repository defines is not a test, when every command it
+/// ends up running is known and none runs tests: only type checks, linters, builds
+/// (`"test": "npm run typecheck"` → `tsc --noEmit`), or nothing at all (npm's default
+/// `echo "Error: no test specified"`). `None` when it runs a test, an unknown command,
+/// or is not followed.
+pub fn static_checks_only(words: &[String], ctx: &Ctx) -> Option<String> {
+    let leaves = leaf_commands(words, ctx)?;
+    let mut checks = Vec::new();
+    for c in &leaves {
+        let ms: Vec<_> = ctx
+            .tools
+            .match_command(&c.words)
+            .into_iter()
+            .filter(|m| m.excluded.is_none())
+            .collect();
+        if ms.iter().any(|m| m.categories.iter().any(|k| k == "test")) {
+            return None;
+        }
+        let first = c.words.first().map(|w| crate::shell::command_name(w));
+        if ms.is_empty() && !first.is_some_and(|w| NEUTRAL.contains(&w)) {
+            return None;
+        }
+        if let Some(m) = ms.first() {
+            checks.push(format!(
+                "{}:{} `{}` ({})",
+                c.path,
+                c.line,
+                c.words.join(" "),
+                m.name
+            ));
+        }
+    }
+    let entry = words.join(" ");
+    Some(if checks.is_empty() {
+        let first = leaves
+            .first()
+            .map(|c| format!(": {}:{} `{}`", c.path, c.line, c.words.join(" ")))
+            .unwrap_or_default();
+        format!("`{entry}` runs no test{first}")
+    } else {
+        checks.truncate(3);
+        format!(
+            "`{entry}` runs only static checks, not tests: {}",
+            checks.join(", ")
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +215,14 @@ mod tests {
             "ctest --test-dir build --output-junit JUnitTestResults.xml"
         ));
         assert!(!runs_ctest("cmake --build build"));
+    }
+
+    #[test]
+    fn go_test_commands() {
+        assert!(runs_go_test("go test -v ./..."));
+        assert!(runs_go_test("gotestsum --junitfile report.xml"));
+        assert!(!runs_go_test("go vet ./..."));
+        assert!(!runs_go_test("go build ./..."));
     }
 
     #[test]
