@@ -520,19 +520,32 @@ fn scalar_inputs(params: Option<&Node>) -> BTreeMap<String, String> {
     let Some(p) = params else {
         return out;
     };
-    for (k, _, v) in p.entries() {
-        if let Some(x) = v.as_str() {
-            out.insert(k.to_string(), x.to_string());
-        }
-    }
+    // The template's own parameters first, then those of the items of its list
+    // parameters (`npmPackages: [{publishPackage: true}]`).
+    collect_scalar_inputs(p, &mut out, 0);
     for item in p.entries().flat_map(|(_, _, v)| v.as_seq()) {
-        for (k, _, v) in item.entries() {
-            if let Some(x) = v.as_str() {
-                out.entry(k.to_string()).or_insert_with(|| x.to_string());
+        collect_scalar_inputs(item, &mut out, 0);
+    }
+    out
+}
+
+/// The scalar entries of a map, through conditional insertions (`${{ if ... }}:`,
+/// `${{ else }}:`): a parameter set in several branches keeps a value that is not
+/// false, since the template does that work on the runs that take that branch.
+fn collect_scalar_inputs(n: &Node, out: &mut BTreeMap<String, String>, depth: usize) {
+    if depth > 8 {
+        return;
+    }
+    for (k, _, v) in n.entries() {
+        if k.starts_with("${{") {
+            collect_scalar_inputs(v, out, depth + 1);
+        } else if let Some(x) = v.as_str() {
+            let kept = out.entry(k.to_string()).or_insert_with(|| x.to_string());
+            if kept.eq_ignore_ascii_case("false") {
+                *kept = x.to_string();
             }
         }
     }
-    out
 }
 
 impl Reader<'_, '_> {
